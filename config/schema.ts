@@ -1,0 +1,128 @@
+/**
+ * THE configuration schema of Lightbox: every process (gateway, worker, viewer-api, and the embedded
+ * default that runs all three) parses its settings through this one zod schema. Each default is stated
+ * here once. Nothing in core/ reads the environment; components receive their slice of the parsed
+ * Config as a constructor argument.
+ */
+import { z } from 'zod';
+
+/** PS3.8 §9.3.1: an AE title is 1–16 characters of the default repertoire, no backslash or control characters. */
+export const AETitle = z
+  .string()
+  .trim()
+  .min(1)
+  .max(16)
+  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'AE title: printable ASCII without backslash');
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const Bytes = z.coerce.number().int().positive();
+
+export const GatewayConfig = z.object({
+  /** Our own AE title (the Called AE Title that peers must use). */
+  aeTitle: AETitle.default('LIGHTBOX'),
+  host: z.string().default('127.0.0.1'),
+  port: Port.default(11112),
+  /**
+   * Calling AE titles allowed to associate. Empty list = accept any calling AE (embedded default for a
+   * single workstation); production sets the modalities and PACS it knows.
+   */
+  allowedCallingAETitles: z.array(AETitle).default([]),
+  /** Reject associations whose Called AE Title is not ours (PS3.8 A-ASSOCIATE-RJ reason 7). */
+  checkCalledAETitle: z.boolean().default(true),
+  /**
+   * Maximum PDU length we announce (PS3.8 §9.3.1). dcmjs-dimse would echo "unlimited"; a bounded value
+   * also bounds the memory one association can pin while a PDU is reassembled.
+   */
+  maxPduLength: z.coerce.number().int().min(4096).max(4_194_304).default(262_144),
+  maxAssociations: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** Instances above this size are refused with 0xA700 and nothing is kept. */
+  maxInstanceBytes: Bytes.default(8 * 1024 ** 3),
+  associationTimeoutMs: z.coerce.number().int().positive().default(60_000),
+  pduTimeoutMs: z.coerce.number().int().positive().default(60_000),
+});
+
+export const SpoolConfig = z.object({
+  /** Where C-STORE and STOW-RS write instances before they are acknowledged. Shared with the worker. */
+  directory: z.string().min(1).default('./data/spool'),
+  /** fsync each spooled file and its directory before acknowledging (turn off only for benchmarks on tmpfs). */
+  fsync: z.boolean().default(true),
+});
+
+export const QueueConfig = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('in-process'),
+    concurrency: z.coerce.number().int().min(1).max(64).default(4),
+    attempts: z.coerce.number().int().min(1).default(5),
+    backoffMs: z.coerce.number().int().min(0).default(500),
+  }),
+  z.object({
+    kind: z.literal('bullmq'),
+    redisUrl: z.string().url(),
+    /** Key prefix: each deployment (and each test run) has its own. */
+    prefix: z.string().min(1).regex(/^[^:]+$/, 'no ":" in the prefix').default('lightbox'),
+    queueName: z.string().min(1).default('ingest'),
+    concurrency: z.coerce.number().int().min(1).max(256).default(8),
+    attempts: z.coerce.number().int().min(1).default(10),
+    backoffMs: z.coerce.number().int().min(0).default(1000),
+  }),
+]);
+
+export const ObjectsConfig = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('fs'),
+    directory: z.string().min(1).default('./data/objects'),
+  }),
+  z.object({
+    kind: z.literal('s3'),
+    endPoint: z.string().min(1),
+    port: Port.optional(),
+    useSSL: z.boolean().default(true),
+    accessKey: z.string().min(1),
+    secretKey: z.string().min(1),
+    region: z.string().default('us-east-1'),
+    bucket: z.string().min(3).max(63),
+    /** Parts above this size go multipart (minio client); a size is always passed, so nothing buffers. */
+    partSize: Bytes.default(64 * 1024 * 1024),
+  }),
+]);
+
+export const IndexConfig = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('pglite'),
+    /** PGlite data directory. Exactly one process may own it. */
+    directory: z.string().min(1).default('./data/index'),
+  }),
+  z.object({
+    kind: z.literal('postgres'),
+    databaseUrl: z.string().min(1),
+    poolSize: z.coerce.number().int().min(1).max(200).default(10),
+  }),
+]);
+
+export const ViewerApiConfig = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: Port.default(8042),
+});
+
+export const LogConfig = z.object({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const Config = z.object({
+  gateway: GatewayConfig.default(GatewayConfig.parse({})),
+  spool: SpoolConfig.default(SpoolConfig.parse({})),
+  queue: QueueConfig.default({ kind: 'in-process', concurrency: 4, attempts: 5, backoffMs: 500 }),
+  objects: ObjectsConfig.default({ kind: 'fs', directory: './data/objects' }),
+  index: IndexConfig.default({ kind: 'pglite', directory: './data/index' }),
+  viewerApi: ViewerApiConfig.default(ViewerApiConfig.parse({})),
+  log: LogConfig.default(LogConfig.parse({})),
+});
+
+export type Config = z.infer<typeof Config>;
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+export type SpoolConfig = z.infer<typeof SpoolConfig>;
+export type QueueConfig = z.infer<typeof QueueConfig>;
+export type ObjectsConfig = z.infer<typeof ObjectsConfig>;
+export type IndexConfig = z.infer<typeof IndexConfig>;
+export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
+export type LogConfig = z.infer<typeof LogConfig>;

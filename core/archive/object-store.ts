@@ -1,0 +1,43 @@
+/**
+ * The object store port: stored instances, byte for byte. Keys are pure functions of the UIDs
+ * (see objectKey) so that a retry writes the same key.
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectStat {
+  size: number;
+}
+
+export interface ByteRange {
+  /** Inclusive first byte. */
+  start: number;
+  /** Inclusive last byte. */
+  end: number;
+}
+
+export interface ObjectStore {
+  /** Streams `body` (exactly `size` bytes) to `key`; the object is visible only once complete. */
+  putObject(key: string, body: Readable, size: number): Promise<void>;
+  getObject(key: string, range?: ByteRange): Promise<Readable>;
+  /** null when absent. */
+  statObject(key: string): Promise<ObjectStat | null>;
+  /** Idempotent: removing an absent key succeeds. */
+  removeObject(key: string): Promise<void>;
+  /** Fails with StorageUnavailable when the store cannot be reached (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The key of an instance: studies/<StudyInstanceUID>/series/<SeriesInstanceUID>/<SOPInstanceUID>.dcm */
+export function objectKey(uids: {
+  StudyInstanceUID: string;
+  SeriesInstanceUID: string;
+  SOPInstanceUID: string;
+}): string {
+  return `studies/${uids.StudyInstanceUID}/series/${uids.SeriesInstanceUID}/${uids.SOPInstanceUID}.dcm`;
+}
+
+/** Where the bytes of a conflicting re-send are kept (never over the first). */
+export function conflictObjectKey(SOPInstanceUID: string, sha256: string): string {
+  return `conflicts/${SOPInstanceUID}/${sha256}.dcm`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Typed errors shared by every process. Each edge maps `code` once: gateway/dimse-status.ts to DIMSE
+ * statuses, viewer-api/problem.ts to application/problem+json, worker/ to retry-or-not. Match on `code`
+ * (it survives the queue's serialisation), never only on `instanceof`.
+ */
+export type LightboxErrorCode =
+  | 'InvalidUID' // a UID that is not PS3.5 §9 conformant
+  | 'InvalidDataset' // cannot be parsed as DICOM, or a required attribute is absent
+  | 'DatasetDoesNotMatchSOPClass' // the data set contradicts the command (PS3.4 0xA900)
+  | 'PayloadTooLarge'
+  | 'NotFound'
+  | 'Conflict' // same SOPInstanceUID, different bytes
+  | 'Forbidden'
+  | 'StorageUnavailable' // spool, queue, object store or index cannot take the write now (retry)
+  | 'Internal';
+
+export class LightboxError extends Error {
+  constructor(
+    readonly code: LightboxErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LightboxError';
+  }
+}
+
+export function isLightboxError(error: unknown, code?: LightboxErrorCode): error is LightboxError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'LightboxError' &&
+    (code === undefined || (error as { code?: unknown }).code === code)
+  );
+}
+
+/** Transient faults are retried by the worker; everything else about the object itself is final. */
+export function isPermanent(error: unknown): boolean {
+  return (
+    isLightboxError(error) &&
+    ['InvalidUID', 'InvalidDataset', 'DatasetDoesNotMatchSOPClass', 'PayloadTooLarge'].includes(
+      error.code,
+    )
+  );
+}
