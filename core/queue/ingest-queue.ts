@@ -29,11 +29,24 @@ export function ingestJobId(job: Pick<IngestJob, 'SOPInstanceUID' | 'sha256'>): 
 
 export type IngestHandler = (job: IngestJob, attempt: number) => Promise<void>;
 
+/** Called once per job that will not be retried (permanent error or attempts exhausted). */
+export type IngestFinalFailureHandler = (job: IngestJob, error: unknown) => Promise<void>;
+
+export interface IngestProcessOptions {
+  /** Handlers running at once in this process. */
+  concurrency: number;
+  /**
+   * Called exactly once when a job finally fails, before the queue forgets it (the worker moves the
+   * spool file to failed/). Optional so that tests and tools may omit it; its errors are logged.
+   */
+  onFinalFailure?: IngestFinalFailureHandler;
+}
+
 export interface IngestQueue {
   /** Resolves once the job is durably queued; rejects (StorageUnavailable) otherwise. */
   enqueue(job: IngestJob): Promise<void>;
   /** Starts consuming. A handler that throws a permanent error fails the job without retry. */
-  process(handler: IngestHandler, options: { concurrency: number }): Promise<void>;
+  process(handler: IngestHandler, options: IngestProcessOptions): Promise<void>;
   /** Waiting + active jobs (for health, metrics and tests). */
   depth(): Promise<number>;
   /** Resolves when nothing is waiting or active (tests and graceful shutdown). */

@@ -1,0 +1,47 @@
+/**
+ * startLightbox: the embedded default in one process, gateway + worker + viewer-api over the same
+ * services. Also what the end-to-end tests start, so they exercise exactly what `npm start` runs.
+ */
+import type { Config } from '../config/schema.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { createServices, type ArchiveServices } from '../core/services.js';
+import { startGateway, type Gateway } from '../gateway/gateway.js';
+import { startViewerApi, type ViewerApi } from '../viewer-api/viewer-api.js';
+import { startWorker, type Worker } from '../worker/worker.js';
+
+export interface Lightbox {
+  config: Readonly<Config>;
+  services: ArchiveServices;
+  gateway: Gateway;
+  worker: Worker;
+  viewerApi: ViewerApi;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startLightbox(config: Readonly<Config>, log?: Logger): Promise<Lightbox> {
+  const root = log ?? createLogger(config.log, { process: 'lightbox' });
+  const services = await createServices(config, root, { archive: true });
+  const worker = await startWorker({
+    ...services,
+    log: root,
+    concurrency: config.queue.concurrency,
+    reconcileAfterMs: config.queue.kind === 'bullmq' ? 120_000 : 0,
+  });
+  const gateway = await startGateway({ config: config.gateway, ...services, log: root });
+  const viewerApi = await startViewerApi({ config: config.viewerApi, services, log: root });
+  return {
+    config,
+    services,
+    gateway,
+    worker,
+    viewerApi,
+    log: root,
+    async close() {
+      await gateway.close();
+      await viewerApi.close();
+      await worker.close();
+      await services.close();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * SpoolWriter: a Writable that puts one incoming instance on disk as it arrives, hashing it on the way.
+ * It never fails the stream that feeds it: a disk or size error is remembered, the rest of the bytes are
+ * drained and dropped, and commit() reports the error. This is what lets the gateway answer a proper
+ * DIMSE status after the last fragment instead of tearing the association down mid-PDU.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { LightboxError } from '../errors.js';
+
+export interface SpooledFile {
+  /** `<sha256>.dcm`, the name in ready/. */
+  spoolName: string;
+  sha256: string;
+  size: number;
+}
+
+export interface SpoolWriterOptions {
+  tmpPath: string;
+  /** Directory and naming of the committed file. */
+  readyPath: (spoolName: string) => string;
+  fsync: boolean;
+  maxBytes: number;
+  /** fsyncs ready/ after the rename (the rename itself must survive a crash). */
+  syncReadyDirectory: () => Promise<void>;
+}
+
+export class SpoolWriter extends Writable {
+  private handle: FileHandle | undefined;
+  private readonly hash: Hash = createHash('sha256');
+  private written = 0;
+  private received = 0;
+  private failure: LightboxError | undefined;
+  private settled = false;
+
+  constructor(private readonly options: SpoolWriterOptions) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  /** Bytes received so far (including any dropped after a failure). */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  get tmpPath(): string {
+    return this.options.tmpPath;
+  }
+
+  /** The first error that hit this reception, if any. */
+  get error(): LightboxError | undefined {
+    return this.failure;
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    open(this.options.tmpPath, 'wx', 0o640).then(
+      (handle) => {
+        this.handle = handle;
+        callback();
+      },
+      (error: unknown) => {
+        this.fail(new LightboxError('StorageUnavailable', 'cannot create spool file', { cause: error }));
+        callback();
+      },
+    );
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const buffers = chunks.map((c) => c.chunk);
+    for (const b of buffers) this.received += b.length;
+    if (this.failure || !this.handle) return callback();
+    if (this.received > this.options.maxBytes) {
+      this.fail(new LightboxError('PayloadTooLarge', 'instance exceeds the configured maximum size'));
+      return callback();
+    }
+    for (const b of buffers) this.hash.update(b);
+    this.handle.writev(buffers).then(
+      ({ bytesWritten }) => {
+        this.written += bytesWritten;
+        const expected = buffers.reduce((n, b) => n + b.length, 0);
+        if (bytesWritten !== expected) {
+          this.fail(new LightboxError('StorageUnavailable', 'short write to spool'));
+        }
+        callback();
+      },
+      (error: unknown) => {
+        this.fail(new LightboxError('StorageUnavailable', 'spool write failed', { cause: error }));
+        callback();
+      },
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (this.failure || !handle) return callback();
+    (this.options.fsync ? handle.sync() : Promise.resolve()).then(
+      () => callback(),
+      (error: unknown) => {
+        this.fail(new LightboxError('StorageUnavailable', 'spool fsync failed', { cause: error }));
+        callback();
+      },
+    );
+  }
+
+  private fail(error: LightboxError): void {
+    this.failure ??= error;
+  }
+
+  /** Resolves once every byte written so far has reached the file (or been dropped after a failure). */
+  finished(): Promise<void> {
+    if (this.writableFinished) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.once('finish', resolve);
+      this.once('error', reject);
+    });
+  }
+
+  /**
+   * Makes the spooled file durable under ready/<sha256>.dcm. Call after end() and after validating the
+   * header. Throws the reception's error, if any, after removing the tmp file.
+   */
+  async commit(): Promise<SpooledFile> {
+    await this.finished();
+    if (this.failure) {
+      await this.abort();
+      throw this.failure;
+    }
+    const sha256 = this.hash.digest('hex');
+    const spoolName = `${sha256}.dcm`;
+    try {
+      await this.closeHandle();
+      await rename(this.options.tmpPath, this.options.readyPath(spoolName));
+      if (this.options.fsync) await this.options.syncReadyDirectory();
+    } catch (error) {
+      await this.abort();
+      throw new LightboxError('StorageUnavailable', 'spool rename failed', { cause: error });
+    }
+    this.settled = true;
+    return { spoolName, sha256, size: this.written };
+  }
+
+  /** Drops the reception: closes and removes the tmp file. Idempotent. */
+  async abort(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    if (!this.writableFinished && !this.destroyed) this.destroy();
+    await this.closeHandle().catch(() => undefined);
+    await unlink(this.options.tmpPath).catch(() => undefined);
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle) await handle.close();
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The spool: where an instance lives between "received" and "archived".
+ *
+ *   incoming/<random>.part   being received; never acknowledged; swept at start
+ *   ready/<sha256>.dcm       complete, fsynced, renamed: acknowledged once its job is queued
+ *   failed/<sha256>.dcm      + .json: the worker could not archive it (kept for an operator, never lost)
+ *
+ * Each ready file is a self-describing Part 10 file: its meta group carries SOP Class/Instance UIDs,
+ * transfer syntax and the calling AE (SourceApplicationEntityTitle), so the in-process queue can be
+ * rebuilt from ready/ after a restart. Gateway and worker share this directory (a volume in split mode).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SpoolConfig } from '../../config/schema.js';
+import { decodeFileMetaInformation } from '../dicom/part10-meta.js';
+import { LightboxError } from '../errors.js';
+import type { IngestJob } from '../queue/ingest-queue.js';
+import { SpoolWriter } from './spool-writer.js';
+
+const SPOOL_NAME = /^[0-9a-f]{64}\.dcm$/;
+
+export class Spool {
+  readonly incomingDirectory: string;
+  readonly readyDirectory: string;
+  readonly failedDirectory: string;
+
+  constructor(private readonly config: SpoolConfig) {
+    this.incomingDirectory = path.join(config.directory, 'incoming');
+    this.readyDirectory = path.join(config.directory, 'ready');
+    this.failedDirectory = path.join(config.directory, 'failed');
+  }
+
+  /** Creates the directories and removes receptions that a crash interrupted (never acknowledged). */
+  async init(): Promise<{ sweptIncoming: number }> {
+    for (const dir of [this.incomingDirectory, this.readyDirectory, this.failedDirectory]) {
+      await mkdir(dir, { recursive: true });
+    }
+    const stale = await readdir(this.incomingDirectory);
+    await Promise.all(stale.map((name) => rm(path.join(this.incomingDirectory, name), { force: true })));
+    return { sweptIncoming: stale.length };
+  }
+
+  /** Opens a reception. Feed it bytes, end() it, validate, then commit() or abort(). */
+  open(maxBytes: number): SpoolWriter {
+    return new SpoolWriter({
+      tmpPath: path.join(this.incomingDirectory, `${randomUUID()}.part`),
+      readyPath: (name) => this.readyPath(name),
+      fsync: this.config.fsync,
+      maxBytes,
+      syncReadyDirectory: () => syncDirectory(this.readyDirectory),
+    });
+  }
+
+  readyPath(spoolName: string): string {
+    if (!SPOOL_NAME.test(spoolName)) {
+      throw new LightboxError('InvalidDataset', 'not a spool entry name');
+    }
+    return path.join(this.readyDirectory, spoolName);
+  }
+
+  /** Ready entries, oldest first (FIFO across a restart). */
+  async listReady(): Promise<string[]> {
+    const names = (await readdir(this.readyDirectory)).filter((n) => SPOOL_NAME.test(n));
+    const withTimes = await Promise.all(
+      names.map(async (name) => {
+        const s = await stat(path.join(this.readyDirectory, name)).catch(() => null);
+        return { name, mtime: s?.mtimeMs ?? 0, present: s !== null };
+      }),
+    );
+    return withTimes
+      .filter((e) => e.present)
+      .sort((a, b) => a.mtime - b.mtime)
+      .map((e) => e.name);
+  }
+
+  async exists(spoolName: string): Promise<boolean> {
+    return stat(this.readyPath(spoolName)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Rebuilds the job of a ready entry from its meta group and file times. */
+  async describe(spoolName: string): Promise<IngestJob> {
+    const file = this.readyPath(spoolName);
+    const handle = await open(file, 'r');
+    try {
+      const { size, mtime } = await handle.stat();
+      const head = Buffer.alloc(Math.min(size, 64 * 1024));
+      await handle.read(head, 0, head.length, 0);
+      const { meta } = decodeFileMetaInformation(head);
+      return {
+        spoolName,
+        sha256: spoolName.slice(0, 64),
+        size,
+        SOPInstanceUID: meta.MediaStorageSOPInstanceUID,
+        SOPClassUID: meta.MediaStorageSOPClassUID,
+        TransferSyntaxUID: meta.TransferSyntaxUID,
+        callingAETitle: meta.SourceApplicationEntityTitle ?? '',
+        receivedAt: mtime.toISOString(),
+      };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Removes an archived entry. Idempotent: a retry after a crash may find it gone. */
+  async remove(spoolName: string): Promise<void> {
+    await unlink(this.readyPath(spoolName)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+
+  /** Moves an entry the worker gave up on to failed/, with the reason beside it. */
+  async quarantine(spoolName: string, reason: { code: string; message: string }): Promise<void> {
+    const target = path.join(this.failedDirectory, spoolName);
+    await writeFile(
+      `${target}.json`,
+      JSON.stringify({ ...reason, failedAt: new Date().toISOString() }, null, 2),
+    );
+    await rename(this.readyPath(spoolName), target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+
+  async listFailed(): Promise<string[]> {
+    return (await readdir(this.failedDirectory)).filter((n) => SPOOL_NAME.test(n));
+  }
+}
+
+/** fsync on a directory makes a rename inside it durable (POSIX leaves it to the file system otherwise). */
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The worker: consumes the ingest queue and archives each instance (store-instance.ts). A job that
+ * finally fails moves its spool entry to failed/ with the reason, so an operator can see and replay it;
+ * it is never deleted. With BullMQ, ready/ is reconciled periodically: an entry whose enqueue failed
+ * (the sender was told to retry) is queued again, idempotently, so it is archived either way.
+ */
+import type { Logger } from '../core/log.js';
+import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
+import type { ObjectStore } from '../core/archive/object-store.js';
+import type { IndexStore } from '../core/archive/index-store.js';
+import type { Spool } from '../core/spool/spool.js';
+import { storeInstance, type StoreOutcome } from './store-instance.js';
+
+export interface WorkerDependencies {
+  spool: Spool;
+  queue: IngestQueue;
+  objects: ObjectStore;
+  index: IndexStore;
+  log: Logger;
+  concurrency: number;
+  /** Re-queue ready/ entries older than this (ms); 0 disables (the in-process queue rebuilds itself). */
+  reconcileAfterMs: number;
+  onStored?: (outcome: StoreOutcome, job: IngestJob) => void;
+}
+
+export interface Worker {
+  /** Queues ready/ entries that have no job (returns how many were offered). */
+  reconcile(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
+  const log = deps.log.child({ component: 'worker' });
+  const { spool, queue } = deps;
+
+  const reconcile = async (): Promise<number> => {
+    const cutoff = Date.now() - deps.reconcileAfterMs;
+    let offered = 0;
+    for (const name of await spool.listReady()) {
+      const job = await spool.describe(name).catch(() => undefined);
+      if (!job || Date.parse(job.receivedAt) > cutoff) continue;
+      await queue.enqueue(job);
+      offered++;
+    }
+    if (offered > 0) log.info({ offered }, 'spool reconciled');
+    return offered;
+  };
+
+  await queue.process(
+    async (job, attempt) => {
+      const outcome = await storeInstance(job, { ...deps, log });
+      log.debug({ outcome, attempt, bytes: job.size }, 'instance archived');
+      deps.onStored?.(outcome, job);
+    },
+    {
+      concurrency: deps.concurrency,
+      onFinalFailure: async (job, error) => {
+        const reason = {
+          code: (error as { code?: string }).code ?? 'Internal',
+          message: (error as Error).message ?? String(error),
+        };
+        log.error({ reason, spoolName: job.spoolName }, 'instance not archived: moved to failed/');
+        await spool.quarantine(job.spoolName, reason);
+      },
+    },
+  );
+
+  let timer: NodeJS.Timeout | undefined;
+  if (deps.reconcileAfterMs > 0) {
+    const tick = () =>
+      reconcile()
+        .catch((error: unknown) => log.warn({ err: error }, 'spool reconciliation failed'))
+        .finally(() => {
+          timer = setTimeout(tick, Math.max(deps.reconcileAfterMs, 10_000));
+          timer.unref();
+        });
+    void tick();
+  }
+
+  return {
+    reconcile,
+    async close() {
+      if (timer) clearTimeout(timer);
+      await queue.close();
+    },
+  };
+}
