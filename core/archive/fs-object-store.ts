@@ -1,0 +1,242 @@
+/**
+ * ObjectStore on a local directory: the embedded default. Each object is written to a temporary
+ * sibling, fsynced, then renamed over its key, so a reader sees either nothing or the whole object
+ * (rename(2) is atomic within one file system), and a crash never leaves a short file at a key.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { access, constants, link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { LightboxError, isLightboxError } from '../errors.js';
+import type { ByteRange, ObjectStat, ObjectStore } from './object-store.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Keys are relative paths of `[A-Za-z0-9._-]` segments: no absolute path, no empty, `.` or `..`
+ * segment, so that a key can never leave the store's directory (or bucket prefix). Keys built by
+ * objectKey() from PS3.5 §9 UIDs always pass; a failure here is a programming error.
+ */
+export function assertValidObjectKey(key: string): void {
+  const segments = key.split('/');
+  if (
+    !KEY_PATTERN.test(key) ||
+    segments.some((s) => s === '.' || s === '..') ||
+    key.length > 1024
+  ) {
+    throw new LightboxError('Internal', 'invalid object key');
+  }
+}
+
+/** An inclusive byte range must start at 0 or later and not end before it starts. */
+export function assertValidRange(range: ByteRange | undefined): void {
+  if (!range) return;
+  const { start, end } = range;
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
+    throw new LightboxError('Internal', 'invalid byte range');
+  }
+}
+
+/** The size announced to putObject must be a byte count. */
+export function assertValidSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new LightboxError('Internal', 'invalid object size');
+  }
+}
+
+/**
+ * Passes bytes through and fails with InvalidDataset as soon as more than `size` bytes arrive, or
+ * at the end when fewer did, so a short or long body is never stored. It also forwards its own
+ * failure to whatever it is piped into: minio's multipart upload uses `body.pipe(chunker)`, and
+ * pipe() does not propagate a source error, which would leave that upload waiting forever.
+ */
+export class ExactSizeStream extends Transform {
+  #received = 0;
+
+  constructor(readonly size: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#received += chunk.length;
+    if (this.#received > this.size) done(this.#mismatch('more'));
+    else done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.#received === this.size ? null : this.#mismatch('fewer'));
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    this.once('error', (error) => (destination as unknown as Writable).destroy(error));
+    return super.pipe(destination, options);
+  }
+
+  #mismatch(direction: 'more' | 'fewer'): LightboxError {
+    return new LightboxError('InvalidDataset', `object body has ${direction} bytes than announced`);
+  }
+}
+
+/** Remembers the first error of the caller's body, so that it is rethrown as is, not as ours. */
+export function watchSourceError(body: Readable): () => unknown {
+  let sourceError: unknown;
+  body.once('error', (error) => (sourceError ??= error));
+  return () => sourceError;
+}
+
+/**
+ * Objects under one directory, keyed by relative path. Temporary files are named
+ * `<key>.tmp-<random>`; a process killed mid-write can leave one behind (never at a key).
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly directory: string;
+
+  constructor(directory: string) {
+    this.directory = resolve(directory);
+  }
+
+  /** Creates the directory (mkdir -p). */
+  async init(): Promise<void> {
+    await mkdir(this.directory, { recursive: true }).catch(unavailable);
+  }
+
+  async putObject(key: string, body: Readable, size: number): Promise<void> {
+    const path = this.#pathOf(key);
+    assertValidSize(size);
+    const sourceError = watchSourceError(body);
+    const tmp = `${path}.tmp-${randomBytes(8).toString('hex')}`;
+    try {
+      const firstCreated = await mkdir(dirname(path), { recursive: true });
+      // flush: fsync before close, so the rename below publishes durable bytes.
+      const file = createWriteStream(tmp, { flags: 'wx', flush: true });
+      await pipeline(body, new ExactSizeStream(size), file);
+      await rename(tmp, path);
+      await fsyncDirectories(dirname(path), firstCreated);
+    } catch (error) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      if (isLightboxError(error) || error === sourceError()) throw error;
+      throw new LightboxError('StorageUnavailable', 'object store write failed', { cause: error });
+    }
+  }
+
+  /**
+   * Hard-links the file into place (link to a temporary name, then rename over the key: atomic, and
+   * no byte is copied). The spool already fsynced the data; only the directory entries need syncing.
+   * Across file systems (EXDEV) or where links are not allowed, falls back to a streamed copy.
+   */
+  async putFile(key: string, filePath: string, size: number): Promise<void> {
+    const path = this.#pathOf(key);
+    assertValidSize(size);
+    const info = await stat(filePath).catch(notFoundOr);
+    if (info.size !== size) {
+      throw new LightboxError('InvalidDataset', 'file size differs from the announced size');
+    }
+    const tmp = `${path}.tmp-${randomBytes(8).toString('hex')}`;
+    try {
+      const firstCreated = await mkdir(dirname(path), { recursive: true });
+      await link(filePath, tmp);
+      await rename(tmp, path);
+      await fsyncDirectories(dirname(path), firstCreated);
+    } catch (error) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      const code = (error as { code?: unknown }).code;
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK') {
+        return this.putObject(key, createReadStream(filePath), size);
+      }
+      throw new LightboxError('StorageUnavailable', 'object store write failed', { cause: error });
+    }
+  }
+
+  async getObject(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.#pathOf(key);
+    assertValidRange(range);
+    const handle = await open(path, 'r').catch(notFoundOr);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new LightboxError('NotFound', 'object not found');
+      if (range && range.start >= info.size) {
+        throw new LightboxError('NotFound', 'byte range starts beyond the object');
+      }
+    } catch (error) {
+      await handle.close();
+      throw isLightboxError(error) ? error : unavailable(error);
+    }
+    // The stream owns the handle and closes it at end or destroy (autoClose).
+    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async statObject(key: string): Promise<ObjectStat | null> {
+    const path = this.#pathOf(key);
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      if (isAbsent(error)) return null;
+      throw unavailable(error);
+    }
+    return info.isFile() ? { size: info.size } : null;
+  }
+
+  async removeObject(key: string): Promise<void> {
+    const path = this.#pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (!isAbsent(error)) throw unavailable(error);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await access(this.directory, constants.R_OK | constants.W_OK).catch(unavailable);
+  }
+
+  async close(): Promise<void> {}
+
+  #pathOf(key: string): string {
+    assertValidObjectKey(key);
+    const path = join(this.directory, key);
+    if (!path.startsWith(this.directory + sep)) throw new LightboxError('Internal', 'invalid key');
+    return path;
+  }
+}
+
+/**
+ * A rename is durable only once its directory entry is (fsync(2) on the directory, Linux), and a
+ * directory that mkdir just made only once its own entry in its parent is: fsync from `directory`
+ * up to the parent of the first directory created.
+ */
+async function fsyncDirectories(
+  directory: string,
+  firstCreated: string | undefined,
+): Promise<void> {
+  const top = firstCreated ? dirname(firstCreated) : directory;
+  for (let current = directory; ; current = dirname(current)) {
+    await fsyncDirectory(current);
+    if (current === top || current === dirname(current)) return;
+  }
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isAbsent(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function notFoundOr(error: unknown): never {
+  if (isAbsent(error)) throw new LightboxError('NotFound', 'object not found');
+  throw unavailable(error);
+}
+
+function unavailable(error: unknown): never {
+  throw new LightboxError('StorageUnavailable', 'object store unavailable', { cause: error });
+}

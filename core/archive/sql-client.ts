@@ -1,0 +1,126 @@
+/**
+ * The little SQL surface the index needs, over either a pg Pool (PostgreSQL server) or PGlite
+ * (PostgreSQL compiled to WASM, in process). SQL written against it must run on both PostgreSQL 15
+ * (the oldest server we support) and PGlite's PostgreSQL 18.
+ *
+ * Errors leave as LightboxError: a fault of the connection or the server's capacity is
+ * StorageUnavailable (the worker retries), any other SQL error is Internal.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { LightboxError, isLightboxError } from '../errors.js';
+
+export type SqlRow = Record<string, unknown>;
+
+/** Something that runs statements: the client itself, or one open transaction. */
+export interface SqlQueryable {
+  /** One statement with $1… parameters; resolves to its rows (RETURNING rows for writes). */
+  query<Row extends SqlRow = SqlRow>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** A script of several statements without parameters (a migration). */
+  exec(script: string): Promise<void>;
+}
+
+export interface SqlClient extends SqlQueryable {
+  /** Runs `fn` in BEGIN … COMMIT on one connection; a throw rolls back and is rethrown. */
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A pool of connections to a PostgreSQL server (pg). */
+export function createPgClient(databaseUrl: string, poolSize: number): SqlClient {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    // A pool that cannot connect answers with StorageUnavailable instead of waiting forever.
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection that dies emits 'error' on the pool; without a listener that would crash
+  // the process. The next query reconnects or fails with StorageUnavailable.
+  pool.on('error', () => undefined);
+  let closing: Promise<void> | undefined;
+  const session = (client: pg.Pool | pg.PoolClient): SqlQueryable => ({
+    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
+      (await client.query<Row>(text, params)).rows,
+    exec: async (script) => void (await client.query(script)),
+  });
+  return {
+    ...guarded(session(pool)),
+    transaction: (fn) =>
+      guard(async () => {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          const result = await fn(session(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          // A connection that cannot even roll back is discarded, not returned to the pool.
+          await client.query('ROLLBACK').catch(() => (broken = true));
+          throw error;
+        } finally {
+          client.release(broken);
+        }
+      }),
+    close: () => (closing ??= pool.end()),
+  };
+}
+
+/**
+ * PGlite on a data directory (created if absent). PGlite does not lock its directory: exactly one
+ * process may open it, so this mode suits the embedded single-process deployment only. Queries are
+ * serialised on its single connection, transactions included.
+ */
+export async function createPgliteClient(directory: string): Promise<SqlClient> {
+  const db = await guard(async () => {
+    await mkdir(directory, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    return PGlite.create(resolve(directory));
+  });
+  const session = (client: Pick<PGlite, 'query' | 'exec'>): SqlQueryable => ({
+    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
+      (await client.query<Row>(text, params)).rows,
+    exec: async (script) => void (await client.exec(script)),
+  });
+  return {
+    ...guarded(session(db)),
+    transaction: (fn) => guard(() => db.transaction((tx) => fn(session(tx)))),
+    close: () => (db.closed ? Promise.resolve() : db.close()),
+  };
+}
+
+function guarded(session: SqlQueryable): SqlQueryable {
+  return {
+    query: (text, params) => guard(() => session.query(text, params)),
+    exec: (script) => guard(() => session.exec(script)),
+  };
+}
+
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toIndexError(error);
+  }
+}
+
+/**
+ * SQLSTATE classes (PostgreSQL Appendix A) that mean "not now" rather than "wrong": connection
+ * exception, insufficient resources, operator intervention, serialization failure and deadlock.
+ */
+const TRANSIENT_SQLSTATE = /^(08|53|57P|40001|40P01|55P03)/;
+
+/** Errors without a SQLSTATE come from the network, the pool or a closed PGlite: transient. */
+export function toIndexError(error: unknown): LightboxError {
+  if (isLightboxError(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (sqlstate && !TRANSIENT_SQLSTATE.test(sqlstate)) {
+    return new LightboxError('Internal', `index query failed (SQLSTATE ${sqlstate})`, {
+      cause: error,
+    });
+  }
+  return new LightboxError('StorageUnavailable', 'index unavailable', { cause: error });
+}

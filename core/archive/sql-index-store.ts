@@ -1,0 +1,297 @@
+/**
+ * IndexStore in SQL: one implementation for PostgreSQL (pg) and PGlite, over SqlClient. Every write
+ * is an INSERT … ON CONFLICT, so that a retried job (the worker's queue re-runs a killed job)
+ * converges on the same rows. Schema: migrations/0001_patient_study_series_instance.sql.
+ */
+import { LightboxError } from '../errors.js';
+import type {
+  BeginOutcome,
+  DicomJson,
+  IndexCounts,
+  IndexedAttributes,
+  IndexStore,
+  InstanceRow,
+  StoredObject,
+} from './index-store.js';
+import { loadMigrations, migrate } from './migrate.js';
+import type { SqlClient, SqlRow } from './sql-client.js';
+
+export interface SqlIndexStoreOptions {
+  /** Where the NNNN_name.sql files are; defaults to migrations/ beside migrate.ts. */
+  migrationsDirectory?: string;
+}
+
+/** A pending row claims the SOPInstanceUID for one sha256 until completeInstance stores it. */
+const INSERT_PENDING = `
+  INSERT INTO instance (sop_instance_uid, sop_class_uid, transfer_syntax_uid, object_key, size,
+                        sha256, calling_ae_title, received_at, state)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, 'pending')
+  ON CONFLICT (sop_instance_uid) DO NOTHING
+  RETURNING sop_instance_uid`;
+
+/** A patient is (IssuerOfPatientID, PatientID), PS3.3 §C.7.1.1; the latest demographics win. */
+const UPSERT_PATIENT = `
+  INSERT INTO patient (issuer_of_patient_id, patient_id, patient_name, patient_birth_date,
+                       patient_sex)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (issuer_of_patient_id, patient_id) DO UPDATE SET
+    patient_name = EXCLUDED.patient_name,
+    patient_birth_date = EXCLUDED.patient_birth_date,
+    patient_sex = EXCLUDED.patient_sex
+  RETURNING patient_key`;
+
+/** updated_at moves only when a value changes: a repeated completeInstance changes nothing. */
+const UPSERT_STUDY = `
+  INSERT INTO study AS s (study_instance_uid, patient_key, study_date, study_time, accession_number,
+                         study_id, study_description, referring_physician_name)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT (study_instance_uid) DO UPDATE SET
+    patient_key = EXCLUDED.patient_key,
+    study_date = EXCLUDED.study_date,
+    study_time = EXCLUDED.study_time,
+    accession_number = EXCLUDED.accession_number,
+    study_id = EXCLUDED.study_id,
+    study_description = EXCLUDED.study_description,
+    referring_physician_name = EXCLUDED.referring_physician_name,
+    updated_at = now()
+  WHERE (s.patient_key, s.study_date, s.study_time, s.accession_number, s.study_id,
+         s.study_description, s.referring_physician_name)
+        IS DISTINCT FROM
+        (EXCLUDED.patient_key, EXCLUDED.study_date, EXCLUDED.study_time, EXCLUDED.accession_number,
+         EXCLUDED.study_id, EXCLUDED.study_description, EXCLUDED.referring_physician_name)`;
+
+const UPSERT_SERIES = `
+  INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, series_number,
+                          series_description)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (series_instance_uid) DO UPDATE SET
+    study_instance_uid = EXCLUDED.study_instance_uid,
+    modality = EXCLUDED.modality,
+    series_number = EXCLUDED.series_number,
+    series_description = EXCLUDED.series_description
+  WHERE (s.study_instance_uid, s.modality, s.series_number, s.series_description)
+        IS DISTINCT FROM
+        (EXCLUDED.study_instance_uid, EXCLUDED.modality, EXCLUDED.series_number,
+         EXCLUDED.series_description)`;
+
+/**
+ * Marks the instance stored (inserting it if beginInstance was skipped). The first receipt's
+ * calling AE, received_at and stored_at are kept; a row with other bytes is left alone (no row).
+ */
+const UPSERT_STORED_INSTANCE = `
+  INSERT INTO instance AS i (sop_instance_uid, study_instance_uid, series_instance_uid,
+                            sop_class_uid, instance_number, transfer_syntax_uid, "rows", "columns",
+                            number_of_frames, object_key, size, sha256, calling_ae_title,
+                            received_at, stored_at, state, metadata)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, now(),
+          'stored', $15::jsonb)
+  ON CONFLICT (sop_instance_uid) DO UPDATE SET
+    study_instance_uid = EXCLUDED.study_instance_uid,
+    series_instance_uid = EXCLUDED.series_instance_uid,
+    sop_class_uid = EXCLUDED.sop_class_uid,
+    instance_number = EXCLUDED.instance_number,
+    transfer_syntax_uid = EXCLUDED.transfer_syntax_uid,
+    "rows" = EXCLUDED."rows",
+    "columns" = EXCLUDED."columns",
+    number_of_frames = EXCLUDED.number_of_frames,
+    object_key = EXCLUDED.object_key,
+    state = 'stored',
+    stored_at = COALESCE(i.stored_at, EXCLUDED.stored_at),
+    metadata = EXCLUDED.metadata
+  WHERE i.sha256 = EXCLUDED.sha256
+  RETURNING sop_instance_uid`;
+
+const INSERT_CONFLICT = `
+  INSERT INTO instance_conflict (sop_instance_uid, sha256, size, object_key, calling_ae_title,
+                                 received_at)
+  VALUES ($1, $2, $3, $4, $5, $6::timestamptz)
+  ON CONFLICT (sop_instance_uid, sha256) DO NOTHING`;
+
+const SELECT_INSTANCE = `
+  SELECT sop_instance_uid, study_instance_uid, series_instance_uid, sop_class_uid,
+         transfer_syntax_uid, object_key, size, sha256, calling_ae_title, received_at, state
+  FROM instance WHERE sop_instance_uid = $1`;
+
+const COUNTS = `
+  SELECT (SELECT count(*) FROM patient)::integer AS patients,
+         (SELECT count(*) FROM study)::integer AS studies,
+         (SELECT count(*) FROM series)::integer AS series,
+         (SELECT count(*) FROM instance WHERE state = 'stored')::integer AS instances,
+         (SELECT count(*) FROM instance_conflict)::integer AS conflicts`;
+
+/** The index on a SqlClient; `sql` is public for query modules (QIDO-RS) on the same schema. */
+export class SqlIndexStore implements IndexStore {
+  constructor(
+    readonly sql: SqlClient,
+    private readonly options: SqlIndexStoreOptions = {},
+  ) {}
+
+  /** Applies the migrations not yet recorded in schema_migrations (see migrate.ts). */
+  async migrate(): Promise<void> {
+    await migrate(this.sql, await loadMigrations(this.options.migrationsDirectory));
+  }
+
+  /**
+   * Race-safe: concurrent begins for one SOPInstanceUID serialise on its primary key, so exactly
+   * one sees 'new'; the others read the winner's row.
+   */
+  async beginInstance(object: StoredObject & { SOPClassUID: string }): Promise<BeginOutcome> {
+    const { SOPInstanceUID, sha256 } = object;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await this.sql.query(INSERT_PENDING, [
+        SOPInstanceUID,
+        object.SOPClassUID,
+        object.TransferSyntaxUID,
+        object.objectKey,
+        object.size,
+        sha256,
+        text(object.callingAETitle),
+        object.receivedAt,
+      ]);
+      if (inserted.length > 0) return 'new';
+      const [row] = await this.sql.query<{ sha256: string; state: string }>(
+        'SELECT sha256, state FROM instance WHERE sop_instance_uid = $1',
+        [SOPInstanceUID],
+      );
+      if (row) {
+        if (row.sha256 !== sha256) return 'conflict';
+        return row.state === 'stored' ? 'duplicate' : 'resume';
+      }
+      // The row went away between the two statements: claim it again.
+    }
+    throw new LightboxError('StorageUnavailable', 'instance row kept changing during begin');
+  }
+
+  /** One transaction: patient → study → series → instance (always in this order: no deadlock). */
+  async completeInstance(
+    object: StoredObject,
+    attributes: IndexedAttributes,
+    metadata: DicomJson,
+  ): Promise<void> {
+    if (attributes.SOPInstanceUID !== object.SOPInstanceUID) {
+      throw new LightboxError('Internal', 'attributes and object describe different instances');
+    }
+    const a = attributes;
+    await this.sql.transaction(async (tx) => {
+      const [patient] = await tx.query<{ patient_key: unknown }>(UPSERT_PATIENT, [
+        text(a.IssuerOfPatientID),
+        text(a.PatientID),
+        text(a.PatientName),
+        text(a.PatientBirthDate),
+        text(a.PatientSex),
+      ]);
+      await tx.query(UPSERT_STUDY, [
+        a.StudyInstanceUID,
+        patient.patient_key,
+        text(a.StudyDate),
+        text(a.StudyTime),
+        text(a.AccessionNumber),
+        text(a.StudyID),
+        text(a.StudyDescription),
+        text(a.ReferringPhysicianName),
+      ]);
+      await tx.query(UPSERT_SERIES, [
+        a.SeriesInstanceUID,
+        a.StudyInstanceUID,
+        text(a.Modality),
+        int32(a.SeriesNumber),
+        text(a.SeriesDescription),
+      ]);
+      const stored = await tx.query(UPSERT_STORED_INSTANCE, [
+        object.SOPInstanceUID,
+        a.StudyInstanceUID,
+        a.SeriesInstanceUID,
+        a.SOPClassUID,
+        int32(a.InstanceNumber),
+        object.TransferSyntaxUID,
+        int32(a.Rows),
+        int32(a.Columns),
+        int32(a.NumberOfFrames),
+        object.objectKey,
+        object.size,
+        object.sha256,
+        text(object.callingAETitle),
+        object.receivedAt,
+        jsonb(metadata),
+      ]);
+      if (stored.length === 0) {
+        throw new LightboxError('Conflict', 'SOPInstanceUID is indexed with other bytes');
+      }
+    });
+  }
+
+  async recordConflict(object: StoredObject): Promise<void> {
+    await this.sql.query(INSERT_CONFLICT, [
+      object.SOPInstanceUID,
+      object.sha256,
+      object.size,
+      object.objectKey,
+      text(object.callingAETitle),
+      object.receivedAt,
+    ]);
+  }
+
+  async getInstance(SOPInstanceUID: string): Promise<InstanceRow | null> {
+    const [row] = await this.sql.query(SELECT_INSTANCE, [SOPInstanceUID]);
+    return row ? toInstanceRow(row) : null;
+  }
+
+  async counts(): Promise<IndexCounts> {
+    const [row] = await this.sql.query<SqlRow & IndexCounts>(COUNTS);
+    return {
+      patients: row.patients,
+      studies: row.studies,
+      series: row.series,
+      instances: row.instances,
+      conflicts: row.conflicts,
+    };
+  }
+
+  /** Fails with StorageUnavailable when the database does not answer. */
+  async ping(): Promise<void> {
+    try {
+      await this.sql.query('SELECT 1');
+    } catch (error) {
+      throw new LightboxError('StorageUnavailable', 'index unavailable', { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}
+
+function toInstanceRow(row: SqlRow): InstanceRow {
+  return {
+    SOPInstanceUID: row.sop_instance_uid as string,
+    StudyInstanceUID: (row.study_instance_uid as string | null) ?? null,
+    SeriesInstanceUID: (row.series_instance_uid as string | null) ?? null,
+    SOPClassUID: row.sop_class_uid as string,
+    TransferSyntaxUID: row.transfer_syntax_uid as string,
+    objectKey: row.object_key as string,
+    size: Number(row.size), // bigint: a string from pg, a number from PGlite
+    sha256: row.sha256 as string,
+    callingAETitle: row.calling_ae_title as string,
+    receivedAt: new Date(row.received_at as Date | string).toISOString(),
+    state: row.state as InstanceRow['state'],
+  };
+}
+
+/** PostgreSQL text cannot hold NUL, which DICOM allows as padding (PS3.5 §6.2, UI). */
+function text(value: string | null | undefined): string {
+  return (value ?? '').replaceAll('\0', '');
+}
+
+/** Well-formed IS and US values fit a PostgreSQL integer (PS3.5 §6.2); others are not indexed. */
+function int32(value: number | null | undefined): number | null {
+  return Number.isSafeInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1
+    ? (value as number)
+    : null;
+}
+
+/** jsonb cannot hold \u0000 in a string either. */
+function jsonb(metadata: DicomJson): string {
+  return JSON.stringify(metadata, (_key, value: unknown) =>
+    typeof value === 'string' ? value.replaceAll('\0', '') : value,
+  );
+}

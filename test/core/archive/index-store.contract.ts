@@ -1,0 +1,326 @@
+/**
+ * THE IndexStore contract, run by each database the SQL implementation supports (PGlite and
+ * PostgreSQL) from its own test file. Tests are serial: they assert exact changes of the counts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TestFn } from 'ava';
+import type {
+  DicomJson,
+  IndexCounts,
+  IndexedAttributes,
+  StoredObject,
+} from '../../../core/archive/index-store.js';
+import { objectKey } from '../../../core/archive/object-store.js';
+import type { SqlIndexStore } from '../../../core/archive/sql-index-store.js';
+
+/** An empty database of the adapter under test. */
+export interface IndexDatabase {
+  /**
+   * A store on this database, not migrated. PostgreSQL: a new pool on each call, as another process
+   * would have. PGlite: the one store that owns the directory, whatever the number of calls.
+   */
+  open(): Promise<SqlIndexStore>;
+  /** Closes every store open() returned and deletes the database. */
+  drop(): Promise<void>;
+}
+
+const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+
+/** A fresh UID under the 2.25 root (PS3.5 §B.2): a UUID-sized integer. */
+const uid = () => `2.25.${BigInt('0x' + randomBytes(15).toString('hex'))}`;
+const sha256 = () => randomBytes(32).toString('hex');
+
+interface Sample {
+  object: StoredObject & { SOPClassUID: string };
+  attributes: IndexedAttributes;
+  metadata: DicomJson;
+}
+
+/** A synthetic instance (no real patient data); UIDs are new unless given. */
+function sample(given: Partial<IndexedAttributes> & { sha256?: string } = {}): Sample {
+  const SOPInstanceUID = given.SOPInstanceUID ?? uid();
+  const StudyInstanceUID = given.StudyInstanceUID ?? uid();
+  const SeriesInstanceUID = given.SeriesInstanceUID ?? uid();
+  const attributes: IndexedAttributes = {
+    PatientID: `LBX-${randomBytes(4).toString('hex')}`,
+    IssuerOfPatientID: 'LIGHTBOX-TEST',
+    PatientName: 'Test^Synthetic',
+    PatientBirthDate: '19700101',
+    PatientSex: 'O',
+    StudyDate: '20240102',
+    StudyTime: '030405',
+    AccessionNumber: 'ACC-1',
+    StudyID: 'S1',
+    StudyDescription: 'Synthetic study',
+    ReferringPhysicianName: 'Referrer^Test',
+    Modality: 'CT',
+    SeriesNumber: 1,
+    SeriesDescription: 'Synthetic series',
+    SOPClassUID: CT_IMAGE_STORAGE,
+    InstanceNumber: 1,
+    Rows: 512,
+    Columns: 512,
+    NumberOfFrames: null,
+    ...given,
+    SOPInstanceUID,
+    StudyInstanceUID,
+    SeriesInstanceUID,
+  };
+  return {
+    object: {
+      SOPInstanceUID,
+      SOPClassUID: attributes.SOPClassUID,
+      TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+      objectKey: objectKey(attributes),
+      size: 5_000_000_000, // above 2^32: size is a bigint column
+      sha256: given.sha256 ?? sha256(),
+      callingAETitle: 'TEST_SCU',
+      receivedAt: new Date().toISOString(),
+    },
+    attributes,
+    metadata: {
+      '00080018': { vr: 'UI', Value: [SOPInstanceUID] },
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: attributes.PatientName }] },
+    },
+  };
+}
+
+function delta(before: IndexCounts, after: IndexCounts): IndexCounts {
+  const d = { ...after };
+  for (const k of Object.keys(d) as (keyof IndexCounts)[]) d[k] -= before[k];
+  return d;
+}
+const counts = (c: Partial<IndexCounts>): IndexCounts => ({
+  patients: 0,
+  studies: 0,
+  series: 0,
+  instances: 0,
+  conflicts: 0,
+  ...c,
+});
+
+export function indexStoreContract(
+  test: TestFn,
+  adapter: string,
+  createDatabase: () => Promise<IndexDatabase>,
+): void {
+  let database: IndexDatabase;
+  let store: SqlIndexStore;
+
+  test.before(async () => {
+    database = await createDatabase();
+    store = await database.open();
+    await store.migrate();
+  });
+  test.after.always(async () => {
+    await database?.drop();
+  });
+
+  const versions = async (s: SqlIndexStore) =>
+    s.sql.query('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+
+  test.serial(`${adapter}: migrate() again is a no-op`, async (t) => {
+    const before = await versions(store);
+    t.deepEqual(
+      before.map((r) => r.version),
+      ['0001'],
+    );
+    await store.migrate();
+    t.deepEqual(await versions(store), before);
+  });
+
+  test.serial(`${adapter}: begin → new (pending, invisible); complete → stored`, async (t) => {
+    const { object, attributes, metadata } = sample();
+    const before = await store.counts();
+    t.is(await store.beginInstance(object), 'new');
+    const pending = await store.getInstance(object.SOPInstanceUID);
+    t.like(pending, { state: 'pending', StudyInstanceUID: null, SeriesInstanceUID: null });
+    t.deepEqual(delta(before, await store.counts()), counts({}));
+
+    await store.completeInstance(object, attributes, metadata);
+    t.deepEqual(await store.getInstance(object.SOPInstanceUID), {
+      SOPInstanceUID: object.SOPInstanceUID,
+      StudyInstanceUID: attributes.StudyInstanceUID,
+      SeriesInstanceUID: attributes.SeriesInstanceUID,
+      SOPClassUID: CT_IMAGE_STORAGE,
+      TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+      objectKey: object.objectKey,
+      size: object.size,
+      sha256: object.sha256,
+      callingAETitle: 'TEST_SCU',
+      receivedAt: object.receivedAt,
+      state: 'stored',
+    });
+    t.deepEqual(
+      delta(before, await store.counts()),
+      counts({ patients: 1, studies: 1, series: 1, instances: 1 }),
+    );
+  });
+
+  test.serial(
+    `${adapter}: same bytes again: resume while pending, duplicate once stored`,
+    async (t) => {
+      const { object, attributes, metadata } = sample();
+      t.is(await store.beginInstance(object), 'new');
+      t.is(await store.beginInstance({ ...object, callingAETitle: 'OTHER' }), 'resume');
+      await store.completeInstance(object, attributes, metadata);
+      t.is(await store.beginInstance(object), 'duplicate');
+      t.is((await store.getInstance(object.SOPInstanceUID))?.callingAETitle, 'TEST_SCU');
+    },
+  );
+
+  test.serial(`${adapter}: other bytes: conflict, recorded once`, async (t) => {
+    const { object, attributes, metadata } = sample();
+    await store.beginInstance(object);
+    await store.completeInstance(object, attributes, metadata);
+    const before = await store.counts();
+    const resend = {
+      ...object,
+      sha256: sha256(),
+      objectKey: `conflicts/${object.SOPInstanceUID}/x.dcm`,
+    };
+    t.is(await store.beginInstance(resend), 'conflict');
+    await store.recordConflict(resend);
+    await store.recordConflict(resend);
+    t.deepEqual(delta(before, await store.counts()), counts({ conflicts: 1 }));
+    t.is((await store.getInstance(object.SOPInstanceUID))?.sha256, object.sha256, 'first kept');
+  });
+
+  test.serial(
+    `${adapter}: 20 concurrent begins, two different byte streams: one new`,
+    async (t) => {
+      const { object } = sample();
+      const shas = [sha256(), sha256()];
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.beginInstance({ ...object, sha256: shas[i % 2] }),
+        ),
+      );
+      t.is(outcomes.filter((o) => o === 'new').length, 1, outcomes.join());
+      const winner = shas[outcomes.indexOf('new') % 2];
+      outcomes.forEach((outcome, i) => {
+        if (outcome !== 'new') t.is(outcome, shas[i % 2] === winner ? 'resume' : 'conflict');
+      });
+      t.is((await store.getInstance(object.SOPInstanceUID))?.sha256, winner);
+    },
+  );
+
+  test.serial(`${adapter}: completeInstance twice leaves the same rows`, async (t) => {
+    const { object, attributes, metadata } = sample({ PatientID: 'LBX-TEST-IDEMPOTENT' });
+    await store.beginInstance(object);
+    const rows = async () => ({
+      counts: await store.counts(),
+      instance: await store.sql.query('SELECT * FROM instance WHERE sop_instance_uid = $1', [
+        object.SOPInstanceUID,
+      ]),
+      series: await store.sql.query('SELECT * FROM series WHERE series_instance_uid = $1', [
+        attributes.SeriesInstanceUID,
+      ]),
+      study: await store.sql.query('SELECT * FROM study WHERE study_instance_uid = $1', [
+        attributes.StudyInstanceUID,
+      ]),
+      patient: await store.sql.query('SELECT * FROM patient WHERE patient_id = $1', [
+        attributes.PatientID,
+      ]),
+    });
+    await store.completeInstance(object, attributes, metadata);
+    const first = await rows();
+    await store.completeInstance(object, attributes, metadata);
+    t.deepEqual(await rows(), first);
+    t.deepEqual(first.instance[0]?.metadata, metadata, 'metadata kept as jsonb');
+  });
+
+  test.serial(`${adapter}: instances of one series share its study and series rows`, async (t) => {
+    const first = sample();
+    const { PatientID, StudyInstanceUID, SeriesInstanceUID } = first.attributes;
+    await store.completeInstance(first.object, first.attributes, first.metadata);
+    const before = await store.counts();
+    for (const InstanceNumber of [2, 3]) {
+      const next = sample({ PatientID, StudyInstanceUID, SeriesInstanceUID, InstanceNumber });
+      t.is(await store.beginInstance(next.object), 'new');
+      await store.completeInstance(next.object, next.attributes, next.metadata);
+    }
+    t.deepEqual(delta(before, await store.counts()), counts({ instances: 2 }));
+  });
+
+  test.serial(`${adapter}: patient identity is (IssuerOfPatientID, PatientID)`, async (t) => {
+    const before = await store.counts();
+    const keys = [
+      { IssuerOfPatientID: 'HOSPITAL-A', PatientID: 'LBX-SAME' },
+      { IssuerOfPatientID: 'HOSPITAL-B', PatientID: 'LBX-SAME' },
+      // PatientID is type 2 (PS3.3 §C.7.1.1): empty is legal, and still one patient.
+      { IssuerOfPatientID: '', PatientID: '' },
+      { IssuerOfPatientID: '', PatientID: '' },
+    ];
+    for (const key of keys) {
+      const { object, attributes, metadata } = sample(key);
+      await store.completeInstance(object, attributes, metadata);
+    }
+    t.deepEqual(
+      delta(before, await store.counts()),
+      counts({ patients: 3, studies: 4, series: 4, instances: 4 }),
+    );
+  });
+
+  test.serial(
+    `${adapter}: completing with other bytes than begun is a Conflict, changes nothing`,
+    async (t) => {
+      const { object, attributes, metadata } = sample({ PatientID: 'LBX-TEST-ROLLBACK' });
+      await store.beginInstance(object);
+      const before = await store.counts();
+      await t.throwsAsync(
+        store.completeInstance({ ...object, sha256: sha256() }, attributes, metadata),
+        {
+          code: 'Conflict',
+        },
+      );
+      t.deepEqual(
+        delta(before, await store.counts()),
+        counts({}),
+        'patient, study, series rolled back',
+      );
+      t.is((await store.getInstance(object.SOPInstanceUID))?.state, 'pending');
+    },
+  );
+
+  test.serial(
+    `${adapter}: NUL padding and out-of-range numbers do not stop indexing`,
+    async (t) => {
+      const { object, attributes, metadata } = sample({
+        PatientName: 'Test^Padded\0',
+        SeriesNumber: 2 ** 40,
+      });
+      metadata['00100010'] = { vr: 'PN', Value: [{ Alphabetic: 'Test^Padded\0' }] };
+      await store.completeInstance(object, attributes, metadata);
+      const [row] = await store.sql.query(
+        `SELECT p.patient_name, s.series_number
+       FROM instance i
+       JOIN series s ON s.series_instance_uid = i.series_instance_uid
+       JOIN study st ON st.study_instance_uid = i.study_instance_uid
+       JOIN patient p ON p.patient_key = st.patient_key
+       WHERE i.sop_instance_uid = $1`,
+        [object.SOPInstanceUID],
+      );
+      t.deepEqual(row, { patient_name: 'Test^Padded', series_number: null });
+    },
+  );
+
+  test.serial(`${adapter}: ping`, async (t) => {
+    await t.notThrowsAsync(store.ping());
+  });
+
+  test.serial(`${adapter}: two stores migrating one new database at once`, async (t) => {
+    const fresh = await createDatabase();
+    t.teardown(() => fresh.drop());
+    const [a, b] = [await fresh.open(), await fresh.open()];
+    await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
+    t.deepEqual(
+      (await versions(b)).map((r) => r.version),
+      ['0001'],
+    );
+    const { object, attributes, metadata } = sample();
+    await a.completeInstance(object, attributes, metadata);
+    t.is((await b.getInstance(object.SOPInstanceUID))?.state, 'stored');
+  });
+}
