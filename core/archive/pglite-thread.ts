@@ -1,0 +1,109 @@
+/**
+ * PGlite on its own thread. PGlite is PostgreSQL compiled to WASM: every statement runs on the thread
+ * that owns it, and its file system does synchronous I/O. Measured in the embedded default, that cost
+ * ~13 ms of main-thread CPU per archived instance and stalled the DIMSE gateway sharing the thread.
+ * Here the database lives in a worker thread; the main thread talks to it over a MessagePort
+ * (pglite-thread-client.ts). Transactions are held open on this side, keyed by an id.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+
+export type PgliteRequest =
+  | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
+  | { id: number; op: 'exec'; text: string; tx?: number }
+  | { id: number; op: 'begin' }
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'close' };
+
+export type PgliteResponse =
+  | { id: number; ok: true; rows?: unknown[]; tx?: number }
+  | { id: number; ok: false; message: string; code?: string };
+
+interface OpenTransaction {
+  tx: Transaction;
+  finish: (commit: boolean) => void;
+  done: Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('pglite-thread must run in a worker thread');
+  const directory = (workerData as { directory: string }).directory;
+  await mkdir(directory, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db: PGlite = await PGlite.create(resolve(directory));
+  const transactions = new Map<number, OpenTransaction>();
+  let nextTx = 1;
+
+  const reply = (message: PgliteResponse) => port.postMessage(message);
+  const fail = (id: number, error: unknown) =>
+    reply({
+      id,
+      ok: false,
+      message: error instanceof Error ? error.message : String(error),
+      code: typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined,
+    });
+
+  const target = (tx?: number) => {
+    if (tx === undefined) return db;
+    const open = transactions.get(tx);
+    if (!open) throw new Error('transaction is not open');
+    return open.tx;
+  };
+
+  const begin = (id: number) => {
+    const txId = nextTx++;
+    let finish!: (commit: boolean) => void;
+    let started = false;
+    const decided = new Promise<boolean>((r) => (finish = r));
+    const done: Promise<void> = db.transaction(async (tx) => {
+      transactions.set(txId, { tx, finish, done });
+      started = true;
+      reply({ id, ok: true, tx: txId });
+      if (!(await decided)) await tx.rollback();
+    });
+    done
+      .catch((error: unknown) => {
+        if (!started) fail(id, error); // BEGIN itself failed: answer the 'begin'
+      })
+      .finally(() => transactions.delete(txId));
+  };
+
+  port.on('message', (request: PgliteRequest) => {
+    void (async () => {
+      try {
+        switch (request.op) {
+          case 'query': {
+            const result = await target(request.tx).query(request.text, request.params);
+            return reply({ id: request.id, ok: true, rows: result.rows });
+          }
+          case 'exec':
+            await target(request.tx).exec(request.text);
+            return reply({ id: request.id, ok: true });
+          case 'begin':
+            return begin(request.id);
+          case 'end': {
+            const open = transactions.get(request.tx);
+            if (!open) throw new Error('transaction is not open');
+            open.finish(request.commit);
+            await open.done;
+            return reply({ id: request.id, ok: true });
+          }
+          case 'close':
+            if (!db.closed) await db.close();
+            reply({ id: request.id, ok: true });
+            return port.close();
+        }
+      } catch (error) {
+        fail(request.id, error);
+      }
+    })();
+  });
+  port.postMessage({ ready: true });
+}
+
+main().catch((error: unknown) => {
+  parentPort?.postMessage({ ready: false, message: (error as Error).message ?? String(error) });
+});
