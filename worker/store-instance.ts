@@ -2,15 +2,12 @@
  * One ingest job: spooled Part 10 file → object store (bytes unchanged) → index. Follows begin → store
  * bytes → complete, so that a worker killed at any point leaves a state the re-run finishes:
  *   begin     claims the SOPInstanceUID for these bytes (a pending index row), or finds it done;
- *   store     streams the spool file to the object key, re-hashing it on the way (the SHA-256 the
- *             gateway computed is the one acknowledged; a mismatch means the spool was damaged);
+ *   store     puts the spool file at the object key (a hard link on a local store: no copy), its
+ *             SHA-256 being the one the gateway computed while receiving the bytes it acknowledged;
  *   complete  one transaction: patient, study, series, instance → stored; then the spool entry goes.
  * Same SOPInstanceUID with other bytes: the first stays, the new bytes are kept under conflicts/ and a
  * conflict is recorded. Nothing acknowledged is ever dropped or overwritten.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { conflictObjectKey, objectKey, type ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore, StoredObject } from '../core/archive/index-store.js';
 import { extractIndexedAttributes } from '../core/dicom/attributes.js';
@@ -59,7 +56,7 @@ export async function storeInstance(
       return 'duplicate';
     case 'conflict': {
       const conflict = { ...object, objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256) };
-      await putVerified(file, conflict, deps.objects);
+      await deps.objects.putFile(conflict.objectKey, file, conflict.size);
       await index.recordConflict(conflict);
       await spool.remove(job.spoolName);
       deps.log.warn({ sha256: job.sha256 }, 'SOP Instance UID re-sent with other bytes: kept first');
@@ -67,7 +64,7 @@ export async function storeInstance(
     }
     case 'new':
     case 'resume':
-      await putVerified(file, object, deps.objects);
+      await deps.objects.putFile(object.objectKey, file, object.size);
       await index.completeInstance(object, attributes, header.dataset);
       await spool.remove(job.spoolName);
       return 'stored';
@@ -85,24 +82,4 @@ async function alreadyArchived(
   const row = await deps.index.getInstance(job.SOPInstanceUID);
   if (row?.state === 'stored' && row.sha256 === job.sha256) return 'already-archived';
   throw new LightboxError('NotFound', 'spool entry missing and instance not archived');
-}
-
-/** Streams the spool file to the object store, checking size and SHA-256 against the job. */
-async function putVerified(file: string, object: StoredObject, objects: ObjectStore): Promise<void> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-  source.on('error', (error) => hashing.destroy(error));
-  await objects.putObject(object.objectKey, source.pipe(hashing), object.size);
-  if (size !== object.size || hash.digest('hex') !== object.sha256) {
-    await objects.removeObject(object.objectKey);
-    throw new LightboxError('InvalidDataset', 'spool entry does not match its acknowledged SHA-256');
-  }
 }

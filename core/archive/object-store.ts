@@ -18,6 +18,12 @@ export interface ByteRange {
 export interface ObjectStore {
   /** Streams `body` (exactly `size` bytes) to `key`; the object is visible only once complete. */
   putObject(key: string, body: Readable, size: number): Promise<void>;
+  /**
+   * Stores the complete local file `filePath` (exactly `size` bytes) at `key`. A store on the same
+   * file system may share the file's storage (a hard link: no copy); the caller may unlink its own
+   * name afterwards but must not modify the file.
+   */
+  putFile(key: string, filePath: string, size: number): Promise<void>;
   getObject(key: string, range?: ByteRange): Promise<Readable>;
   /** null when absent. */
   statObject(key: string): Promise<ObjectStat | null>;

@@ -38,7 +38,10 @@ export async function acceptInstance(
   try {
     await reception.finished();
     if (reception.error) throw reception.error;
-    const header = await readPart10Header(reception.tmpPath);
+    // The header is parsed from the bytes just written, kept in memory, not read back from disk.
+    const header = await readPart10Header(reception.tmpPath, {
+      head: { bytes: reception.head, size: reception.bytesReceived },
+    });
     const attributes = extractIndexedAttributes(header);
     if (
       context.expected &&

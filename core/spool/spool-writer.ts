@@ -9,6 +9,9 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { LightboxError } from '../errors.js';
 
+/** Bytes of each reception kept in memory: a typical header, parsed without reading the file back. */
+export const HEAD_BYTES = 64 * 1024;
+
 export interface SpooledFile {
   /** `<sha256>.dcm`, the name in ready/. */
   spoolName: string;
@@ -33,6 +36,8 @@ export class SpoolWriter extends Writable {
   private received = 0;
   private failure: LightboxError | undefined;
   private settled = false;
+  private readonly headChunks: Buffer[] = [];
+  private headLength = 0;
 
   constructor(private readonly options: SpoolWriterOptions) {
     super({ highWaterMark: 1024 * 1024 });
@@ -45,6 +50,12 @@ export class SpoolWriter extends Writable {
 
   get tmpPath(): string {
     return this.options.tmpPath;
+  }
+
+  /** The first HEAD_BYTES bytes written (fewer for a smaller file). */
+  get head(): Buffer {
+    if (this.headChunks.length > 1) this.headChunks.splice(0, Infinity, Buffer.concat(this.headChunks));
+    return this.headChunks[0] ?? Buffer.alloc(0);
   }
 
   /** The first error that hit this reception, if any. */
@@ -76,7 +87,14 @@ export class SpoolWriter extends Writable {
       this.fail(new LightboxError('PayloadTooLarge', 'instance exceeds the configured maximum size'));
       return callback();
     }
-    for (const b of buffers) this.hash.update(b);
+    for (const b of buffers) {
+      this.hash.update(b);
+      if (this.headLength < HEAD_BYTES) {
+        const part = Buffer.from(b.subarray(0, HEAD_BYTES - this.headLength));
+        this.headChunks.push(part);
+        this.headLength += part.length;
+      }
+    }
     this.handle.writev(buffers).then(
       ({ bytesWritten }) => {
         this.written += bytesWritten;
@@ -94,15 +112,8 @@ export class SpoolWriter extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const handle = this.handle;
-    if (this.failure || !handle) return callback();
-    (this.options.fsync ? handle.sync() : Promise.resolve()).then(
-      () => callback(),
-      (error: unknown) => {
-        this.fail(new LightboxError('StorageUnavailable', 'spool fsync failed', { cause: error }));
-        callback();
-      },
-    );
+    // Durability is commit()'s job: it fsyncs the file and ready/ together after the rename.
+    callback();
   }
 
   private fail(error: LightboxError): void {
@@ -131,14 +142,24 @@ export class SpoolWriter extends Writable {
     const sha256 = this.hash.digest('hex');
     const spoolName = `${sha256}.dcm`;
     try {
-      await this.closeHandle();
       await rename(this.options.tmpPath, this.options.readyPath(spoolName));
-      if (this.options.fsync) await this.options.syncReadyDirectory();
     } catch (error) {
       await this.abort();
       throw new LightboxError('StorageUnavailable', 'spool rename failed', { cause: error });
     }
     this.settled = true;
+    try {
+      // The data and the directory entry are synced together (on ext4 one journal commit serves
+      // both). A crash before this completes can leave a partial file under its final name; it was
+      // never acknowledged, and recovery finds it out: the name is the SHA-256 of the content.
+      if (this.options.fsync) {
+        await Promise.all([this.handle?.sync(), this.options.syncReadyDirectory()]);
+      }
+    } catch (error) {
+      throw new LightboxError('StorageUnavailable', 'spool fsync failed', { cause: error });
+    } finally {
+      await this.closeHandle().catch(() => undefined);
+    }
     return { spoolName, sha256, size: this.written };
   }
 

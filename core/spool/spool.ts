@@ -9,7 +9,9 @@
  * transfer syntax and the calling AE (SourceApplicationEntityTitle), so the in-process queue can be
  * rebuilt from ready/ after a restart. Gateway and worker share this directory (a volume in split mode).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SpoolConfig } from '../../config/schema.js';
@@ -81,8 +83,22 @@ export class Spool {
     );
   }
 
-  /** Rebuilds the job of a ready entry from its meta group and file times. */
+  /**
+   * Rebuilds the job of a ready entry from its meta group and file times, for recovery (restart,
+   * reconciliation). The content is checked against its name, the SHA-256 acknowledged: a mismatch is
+   * a file a crash cut short before it was synced (never acknowledged), refused as InvalidDataset.
+   */
   async describe(spoolName: string): Promise<IngestJob> {
+    const file = this.readyPath(spoolName);
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file), hash);
+    if (hash.digest('hex') !== spoolName.slice(0, 64)) {
+      throw new LightboxError('InvalidDataset', 'spool entry does not match its SHA-256 name');
+    }
+    return this.describeUnverified(spoolName);
+  }
+
+  private async describeUnverified(spoolName: string): Promise<IngestJob> {
     const file = this.readyPath(spoolName);
     const handle = await open(file, 'r');
     try {
