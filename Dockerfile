@@ -1,0 +1,20 @@
+# One image for the three processes; docker-compose picks the command.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+RUN useradd --system --uid 10001 lightbox && mkdir -p /spool && chown lightbox /spool
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER lightbox
+# DIMSE and HTTP; bind to all interfaces inside the container only (compose publishes the ports).
+ENV DICOM_HOST=0.0.0.0 HTTP_HOST=0.0.0.0 SPOOL_DIR=/spool
+EXPOSE 11112 8042
+CMD ["node", "dist/bin/lightbox.js"]
