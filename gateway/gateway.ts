@@ -1,8 +1,8 @@
 /**
  * The DIMSE listener. Lightbox owns the TCP server (dcmjs-dimse's Server cannot bind an address or cap
  * connections): it binds gateway.host (127.0.0.1 by default), refuses connections past
- * maxAssociations, disables Nagle (one C-STORE-RSP per instance must not wait 40 ms), guards PDU sizes
- * and hands each socket to a LightboxScp.
+ * maxAssociations, disables Nagle (one C-STORE-RSP per instance must not wait 40 ms) and hands each socket
+ * to a LightboxScp.
  */
 import net from 'node:net';
 import dimse from 'dcmjs-dimse';
@@ -10,7 +10,6 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
-import { PduGuard } from './pdu-guard.js';
 import { LightboxScp, type ScpContext } from './scp.js';
 
 export interface GatewayDependencies {
@@ -48,14 +47,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
     socket.setNoDelay(true);
     const scp = new LightboxScp(socket, { ...deps, log });
     (scp as unknown as { connected: boolean }).connected = true;
-    const guard = new PduGuard(() => config.maxPduLength);
-    socket.prependListener('data', (chunk: Buffer) => {
-      const violation = guard.inspect(chunk);
-      if (violation) {
-        log.warn({ violation }, 'association aborted: PDU limit');
-        socket.destroy();
-      }
-    });
     scp.on('networkError', () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('close', () => sockets.delete(socket));

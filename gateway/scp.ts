@@ -12,6 +12,7 @@ import type { Spool } from '../core/spool/spool.js';
 import { decideAssociation, decidePresentationContext } from './association.js';
 import { cStore, cStoreCommand, openReception, type Reception } from './c-store.js';
 import { CStoreStatus } from './dimse-status.js';
+import { PduFramer } from './pdu-framer.js';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
@@ -49,6 +50,32 @@ export class LightboxScp extends Scp {
     });
     this.log = context.log.child({ associationId: randomUUID() });
     tcp.once('close', () => void this.reception?.writer.abort());
+    this.replacePduAccumulator();
+  }
+
+  /**
+   * Swaps dcmjs-dimse's socket 'data' listener (its PDU accumulator) for PduFramer, which bounds PDU
+   * sizes and allocates at most once per PDU; each PDU then goes to the library's own PDU handler.
+   */
+  private replacePduAccumulator(): void {
+    const library = this as unknown as {
+      _processPdu(pdu: Buffer): Promise<void>;
+      lastPduTime: number | undefined;
+    };
+    for (const listener of this.tcp.listeners('data')) {
+      this.tcp.off('data', listener as (chunk: Buffer) => void);
+    }
+    const framer = new PduFramer(this.context.config.maxPduLength, (pdu) => {
+      library.lastPduTime = Date.now();
+      void library._processPdu(pdu);
+    });
+    this.tcp.on('data', (chunk: Buffer) => {
+      const violation = framer.push(chunk);
+      if (violation) {
+        this.log.warn({ violation }, 'association aborted: protocol violation');
+        this.tcp.destroy();
+      }
+    });
   }
 
   override associationRequested(association: Association): void {
