@@ -21,70 +21,90 @@ export interface SqlIndexStoreOptions {
   migrationsDirectory?: string;
 }
 
-/** A pending row claims the SOPInstanceUID for one sha256 until completeInstance stores it. */
-const INSERT_PENDING = `
-  INSERT INTO instance (sop_instance_uid, sop_class_uid, transfer_syntax_uid, object_key, size,
-                        sha256, calling_ae_title, received_at, state)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, 'pending')
-  ON CONFLICT (sop_instance_uid) DO NOTHING
-  RETURNING sop_instance_uid`;
-
-/** A patient is (IssuerOfPatientID, PatientID), PS3.3 §C.7.1.1; the latest demographics win. */
-const UPSERT_PATIENT = `
-  INSERT INTO patient (issuer_of_patient_id, patient_id, patient_name, patient_birth_date,
-                       patient_sex)
-  VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (issuer_of_patient_id, patient_id) DO UPDATE SET
-    patient_name = EXCLUDED.patient_name,
-    patient_birth_date = EXCLUDED.patient_birth_date,
-    patient_sex = EXCLUDED.patient_sex
-  RETURNING patient_key`;
-
-/** updated_at moves only when a value changes: a repeated completeInstance changes nothing. */
-const UPSERT_STUDY = `
-  INSERT INTO study AS s (study_instance_uid, patient_key, study_date, study_time, accession_number,
-                         study_id, study_description, referring_physician_name)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-  ON CONFLICT (study_instance_uid) DO UPDATE SET
-    patient_key = EXCLUDED.patient_key,
-    study_date = EXCLUDED.study_date,
-    study_time = EXCLUDED.study_time,
-    accession_number = EXCLUDED.accession_number,
-    study_id = EXCLUDED.study_id,
-    study_description = EXCLUDED.study_description,
-    referring_physician_name = EXCLUDED.referring_physician_name,
-    updated_at = now()
-  WHERE (s.patient_key, s.study_date, s.study_time, s.accession_number, s.study_id,
-         s.study_description, s.referring_physician_name)
-        IS DISTINCT FROM
-        (EXCLUDED.patient_key, EXCLUDED.study_date, EXCLUDED.study_time, EXCLUDED.accession_number,
-         EXCLUDED.study_id, EXCLUDED.study_description, EXCLUDED.referring_physician_name)`;
-
-const UPSERT_SERIES = `
-  INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, series_number,
-                          series_description)
-  VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (series_instance_uid) DO UPDATE SET
-    study_instance_uid = EXCLUDED.study_instance_uid,
-    modality = EXCLUDED.modality,
-    series_number = EXCLUDED.series_number,
-    series_description = EXCLUDED.series_description
-  WHERE (s.study_instance_uid, s.modality, s.series_number, s.series_description)
-        IS DISTINCT FROM
-        (EXCLUDED.study_instance_uid, EXCLUDED.modality, EXCLUDED.series_number,
-         EXCLUDED.series_description)`;
+/**
+ * A pending row claims the SOPInstanceUID for one sha256 until completeInstance stores it. One round
+ * trip: the claim, or else the row that holds the UID (from the statement's snapshot; a row committed
+ * by a concurrent claim after that snapshot is seen by the caller's retry).
+ */
+const CLAIM_PENDING = `
+  WITH claimed AS (
+    INSERT INTO instance (sop_instance_uid, sop_class_uid, transfer_syntax_uid, object_key, size,
+                          sha256, calling_ae_title, received_at, state)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, 'pending')
+    ON CONFLICT (sop_instance_uid) DO NOTHING
+    RETURNING sha256, state
+  )
+  SELECT sha256, state, true AS claimed FROM claimed
+  UNION ALL
+  SELECT sha256, state, false AS claimed FROM instance
+  WHERE sop_instance_uid = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`;
 
 /**
- * Marks the instance stored (inserting it if beginInstance was skipped). The first receipt's
- * calling AE, received_at and stored_at are kept; a row with other bytes is left alone (no row).
+ * completeInstance in ONE statement (one round trip, atomic): patient → study → series → instance, as
+ * data-modifying CTEs (foreign keys are checked at the end of the statement). `guard` makes the whole
+ * statement write nothing when the SOPInstanceUID is held by other bytes; the caller then sees no row.
+ * - A patient is (IssuerOfPatientID, PatientID), PS3.3 §C.7.1.1; the latest demographics win.
+ * - Study and series change (and study.updated_at moves) only when a value differs, so a repeated
+ *   completeInstance changes nothing.
+ * - The instance is marked stored (inserted if beginInstance was skipped); the first receipt's calling
+ *   AE, received_at and stored_at are kept.
  */
-const UPSERT_STORED_INSTANCE = `
+const COMPLETE_INSTANCE = `
+  WITH guard AS (
+    SELECT 1 AS ok
+    WHERE NOT EXISTS (SELECT 1 FROM instance WHERE sop_instance_uid = $1 AND sha256 <> $12)
+  ),
+  p AS (
+    INSERT INTO patient (issuer_of_patient_id, patient_id, patient_name, patient_birth_date,
+                         patient_sex)
+    SELECT $16, $17, $18, $19, $20 FROM guard
+    ON CONFLICT (issuer_of_patient_id, patient_id) DO UPDATE SET
+      patient_name = EXCLUDED.patient_name,
+      patient_birth_date = EXCLUDED.patient_birth_date,
+      patient_sex = EXCLUDED.patient_sex
+    RETURNING patient_key
+  ),
+  st AS (
+    INSERT INTO study AS s (study_instance_uid, patient_key, study_date, study_time,
+                           accession_number, study_id, study_description, referring_physician_name)
+    SELECT $2, p.patient_key, $21, $22, $23, $24, $25, $26 FROM p
+    ON CONFLICT (study_instance_uid) DO UPDATE SET
+      patient_key = EXCLUDED.patient_key,
+      study_date = EXCLUDED.study_date,
+      study_time = EXCLUDED.study_time,
+      accession_number = EXCLUDED.accession_number,
+      study_id = EXCLUDED.study_id,
+      study_description = EXCLUDED.study_description,
+      referring_physician_name = EXCLUDED.referring_physician_name,
+      updated_at = now()
+    WHERE (s.patient_key, s.study_date, s.study_time, s.accession_number, s.study_id,
+           s.study_description, s.referring_physician_name)
+          IS DISTINCT FROM
+          (EXCLUDED.patient_key, EXCLUDED.study_date, EXCLUDED.study_time,
+           EXCLUDED.accession_number, EXCLUDED.study_id, EXCLUDED.study_description,
+           EXCLUDED.referring_physician_name)
+  ),
+  se AS (
+    INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, series_number,
+                            series_description)
+    SELECT $3, $2, $27, $28, $29 FROM guard
+    ON CONFLICT (series_instance_uid) DO UPDATE SET
+      study_instance_uid = EXCLUDED.study_instance_uid,
+      modality = EXCLUDED.modality,
+      series_number = EXCLUDED.series_number,
+      series_description = EXCLUDED.series_description
+    WHERE (s.study_instance_uid, s.modality, s.series_number, s.series_description)
+          IS DISTINCT FROM
+          (EXCLUDED.study_instance_uid, EXCLUDED.modality, EXCLUDED.series_number,
+           EXCLUDED.series_description)
+  )
   INSERT INTO instance AS i (sop_instance_uid, study_instance_uid, series_instance_uid,
                             sop_class_uid, instance_number, transfer_syntax_uid, "rows", "columns",
                             number_of_frames, object_key, size, sha256, calling_ae_title,
                             received_at, stored_at, state, metadata)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, now(),
-          'stored', $15::jsonb)
+  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::timestamptz, now(),
+         'stored', $15::jsonb
+  FROM guard
   ON CONFLICT (sop_instance_uid) DO UPDATE SET
     study_instance_uid = EXCLUDED.study_instance_uid,
     series_instance_uid = EXCLUDED.series_instance_uid,
@@ -138,31 +158,30 @@ export class SqlIndexStore implements IndexStore {
   async beginInstance(object: StoredObject & { SOPClassUID: string }): Promise<BeginOutcome> {
     const { SOPInstanceUID, sha256 } = object;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await this.sql.query(INSERT_PENDING, [
-        SOPInstanceUID,
-        object.SOPClassUID,
-        object.TransferSyntaxUID,
-        object.objectKey,
-        object.size,
-        sha256,
-        text(object.callingAETitle),
-        object.receivedAt,
-      ]);
-      if (inserted.length > 0) return 'new';
-      const [row] = await this.sql.query<{ sha256: string; state: string }>(
-        'SELECT sha256, state FROM instance WHERE sop_instance_uid = $1',
-        [SOPInstanceUID],
+      const [row] = await this.sql.query<{ sha256: string; state: string; claimed: boolean }>(
+        CLAIM_PENDING,
+        [
+          SOPInstanceUID,
+          object.SOPClassUID,
+          object.TransferSyntaxUID,
+          object.objectKey,
+          object.size,
+          sha256,
+          text(object.callingAETitle),
+          object.receivedAt,
+        ],
       );
+      if (row?.claimed) return 'new';
       if (row) {
         if (row.sha256 !== sha256) return 'conflict';
         return row.state === 'stored' ? 'duplicate' : 'resume';
       }
-      // The row went away between the two statements: claim it again.
+      // A concurrent claim committed after this statement's snapshot, or the row went away: again.
     }
     throw new LightboxError('StorageUnavailable', 'instance row kept changing during begin');
   }
 
-  /** One transaction: patient → study → series → instance (always in this order: no deadlock). */
+  /** One statement: patient → study → series → instance (see COMPLETE_INSTANCE). */
   async completeInstance(
     object: StoredObject,
     attributes: IndexedAttributes,
@@ -172,52 +191,40 @@ export class SqlIndexStore implements IndexStore {
       throw new LightboxError('Internal', 'attributes and object describe different instances');
     }
     const a = attributes;
-    await this.sql.transaction(async (tx) => {
-      const [patient] = await tx.query<{ patient_key: unknown }>(UPSERT_PATIENT, [
-        text(a.IssuerOfPatientID),
-        text(a.PatientID),
-        text(a.PatientName),
-        text(a.PatientBirthDate),
-        text(a.PatientSex),
-      ]);
-      await tx.query(UPSERT_STUDY, [
-        a.StudyInstanceUID,
-        patient.patient_key,
-        text(a.StudyDate),
-        text(a.StudyTime),
-        text(a.AccessionNumber),
-        text(a.StudyID),
-        text(a.StudyDescription),
-        text(a.ReferringPhysicianName),
-      ]);
-      await tx.query(UPSERT_SERIES, [
-        a.SeriesInstanceUID,
-        a.StudyInstanceUID,
-        text(a.Modality),
-        int32(a.SeriesNumber),
-        text(a.SeriesDescription),
-      ]);
-      const stored = await tx.query(UPSERT_STORED_INSTANCE, [
-        object.SOPInstanceUID,
-        a.StudyInstanceUID,
-        a.SeriesInstanceUID,
-        a.SOPClassUID,
-        int32(a.InstanceNumber),
-        object.TransferSyntaxUID,
-        int32(a.Rows),
-        int32(a.Columns),
-        int32(a.NumberOfFrames),
-        object.objectKey,
-        object.size,
-        object.sha256,
-        text(object.callingAETitle),
-        object.receivedAt,
-        jsonb(metadata),
-      ]);
-      if (stored.length === 0) {
-        throw new LightboxError('Conflict', 'SOPInstanceUID is indexed with other bytes');
-      }
-    });
+    const stored = await this.sql.query(COMPLETE_INSTANCE, [
+      object.SOPInstanceUID,
+      a.StudyInstanceUID,
+      a.SeriesInstanceUID,
+      a.SOPClassUID,
+      int32(a.InstanceNumber),
+      object.TransferSyntaxUID,
+      int32(a.Rows),
+      int32(a.Columns),
+      int32(a.NumberOfFrames),
+      object.objectKey,
+      object.size,
+      object.sha256,
+      text(object.callingAETitle),
+      object.receivedAt,
+      jsonb(metadata),
+      text(a.IssuerOfPatientID),
+      text(a.PatientID),
+      text(a.PatientName),
+      text(a.PatientBirthDate),
+      text(a.PatientSex),
+      text(a.StudyDate),
+      text(a.StudyTime),
+      text(a.AccessionNumber),
+      text(a.StudyID),
+      text(a.StudyDescription),
+      text(a.ReferringPhysicianName),
+      text(a.Modality),
+      int32(a.SeriesNumber),
+      text(a.SeriesDescription),
+    ]);
+    if (stored.length === 0) {
+      throw new LightboxError('Conflict', 'SOPInstanceUID is indexed with other bytes');
+    }
   }
 
   async recordConflict(object: StoredObject): Promise<void> {
