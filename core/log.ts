@@ -3,7 +3,7 @@
  * UIDs are redacted wherever they appear under these keys. Put a UID in a log only at debug level and
  * only under one of these keys, so that it is redacted at every level.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogConfig } from '../config/schema.js';
 
 export const REDACTED_KEYS = [
@@ -24,13 +24,18 @@ export const REDACTED_KEYS = [
 
 export type { Logger };
 
-export function createLogger(config: LogConfig, bindings: Record<string, unknown> = {}): Logger {
-  return pino({
+export function createLogger(
+  config: LogConfig,
+  bindings: Record<string, unknown> = {},
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     level: config.level,
     base: { ...bindings },
     redact: {
       paths: [...REDACTED_KEYS, ...REDACTED_KEYS.map((k) => `*.${k}`)],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

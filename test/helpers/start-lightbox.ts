@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { startLightbox, type Lightbox } from '../../bin/start-lightbox.js';
+import type { Logger } from '../../core/log.js';
 
 type Json = Record<string, unknown>;
 
@@ -20,7 +21,7 @@ export interface TestLightbox extends Lightbox {
 
 export async function startTestLightbox(
   overrides: Json = {},
-  options: { dataDirectory?: string } = {},
+  options: { dataDirectory?: string; log?: Logger } = {},
 ): Promise<TestLightbox> {
   const dataDirectory =
     options.dataDirectory ?? (await mkdtemp(path.join(os.tmpdir(), 'lightbox-test-')));
@@ -33,7 +34,7 @@ export async function startTestLightbox(
     log: { level: process.env.LIGHTBOX_TEST_LOG ?? 'silent' },
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
-  const lightbox = await startLightbox(config);
+  const lightbox = await startLightbox(config, options.log);
   let stopped = false;
   return Object.assign(lightbox, {
     dataDirectory,
