@@ -3,6 +3,8 @@
  * in-thread client: statements are serialised on PGlite's single connection, a transaction holds it
  * from BEGIN to COMMIT, errors carry their SQLSTATE so toIndexError maps them the same way.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
 import { toIndexError, type SqlClient, type SqlQueryable, type SqlRow } from './sql-client.js';
@@ -24,9 +26,9 @@ function startThread(directory: string): Worker {
   return new Worker(bootstrap, { eval: true, workerData: { directory } });
 }
 
-export async function createPgliteThreadClient(directory: string): Promise<SqlClient> {
-  const worker = startThread(directory);
-  await new Promise<void>((resolve, reject) => {
+/** Resolves once the thread has opened the database; rejects (StorageUnavailable) if it could not. */
+function whenReady(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onMessage = (message: { ready?: boolean; message?: string }) => {
       if (message.ready === undefined) return;
       worker.off('message', onMessage);
@@ -36,6 +38,31 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
     worker.on('message', onMessage);
     worker.once('error', (error) => reject(toIndexError(error)));
   });
+}
+
+/**
+ * Creating a data directory (initdb) grows PGlite's WASM memory to ~700 MB, which it never returns.
+ * A new directory is therefore initialised by a thread of its own that then exits, and the database
+ * is opened by a fresh one (~250 MB).
+ */
+async function initialiseDataDirectory(directory: string): Promise<void> {
+  if (existsSync(join(directory, 'PG_VERSION'))) return;
+  const initdb = startThread(directory);
+  try {
+    await whenReady(initdb);
+    await new Promise<void>((resolve) => {
+      initdb.once('exit', () => resolve());
+      initdb.postMessage({ id: 0, op: 'close' });
+    });
+  } finally {
+    await initdb.terminate();
+  }
+}
+
+export async function createPgliteThreadClient(directory: string): Promise<SqlClient> {
+  await initialiseDataDirectory(directory);
+  const worker = startThread(directory);
+  await whenReady(worker);
 
   const pending = new Map<number, Pending>();
   let nextId = 1;

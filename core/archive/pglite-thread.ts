@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   const directory = (workerData as { directory: string }).directory;
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = await PGlite.create(resolve(directory));
+  const db: PGlite = await PGlite.create(resolve(directory), {
+    // PGlite's default shared_buffers (128 MB) lives in WASM memory on top of the OS page cache,
+    // which already caches the data files; 16 MB keeps the embedded process small (~225 MB less ~140).
+    postgresqlconf: ['shared_buffers = 16MB', 'wal_buffers = 1MB'],
+  });
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
 
