@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createServices, type ArchiveServices } from '../core/services.js';
 import { startGateway, type Gateway } from '../gateway/gateway.js';
+import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
 import { startViewerApi, type ViewerApi } from '../viewer-api/viewer-api.js';
 import { startWorker, type Worker } from '../worker/worker.js';
 
@@ -29,7 +30,11 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     reconcileAfterMs: config.queue.kind === 'bullmq' ? 120_000 : 0,
   });
   const gateway = await startGateway({ config: config.gateway, ...services, log: root });
-  const viewerApi = await startViewerApi({ config: config.viewerApi, services, log: root });
+  const viewerApi = await startViewerApi({
+    config: { ...config.viewerApi, apiToken: await apiToken(config, root) },
+    services,
+    log: root,
+  });
   return {
     config,
     services,
@@ -44,4 +49,20 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
       await services.close();
     },
   };
+}
+
+/**
+ * The configured API token, or the one kept beside the spool directory (generated at first start).
+ * Logged once per start: it is the credential a viewer needs, not patient data.
+ */
+async function apiToken(config: Readonly<Config>, log: Logger): Promise<string> {
+  if (config.viewerApi.apiToken) return config.viewerApi.apiToken;
+  const { token, file, generated } = await loadOrCreateApiToken(
+    apiTokenFile(config.spool.directory),
+  );
+  log.info(
+    { apiToken: token, file, generated },
+    'viewer API token: send "Authorization: Bearer <apiToken>" to /dicom-web (set LIGHTBOX_API_TOKEN to choose your own)',
+  );
+  return token;
 }

@@ -45,6 +45,10 @@ export const ENVIRONMENT = {
   S3_REGION: 'objects.region',
   HTTP_HOST: 'viewerApi.host',
   HTTP_PORT: 'viewerApi.port',
+  HTTP_PUBLIC_URL: 'viewerApi.publicUrl (base URL behind a reverse proxy)',
+  HTTP_CORS_ORIGINS: 'viewerApi.corsOrigins, comma separated (default *)',
+  HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
+  LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
   LOG_LEVEL: 'log.level',
 } as const;
 
@@ -124,7 +128,14 @@ function fromEnvironment(env: Env): Json {
     index: env.DATABASE_URL
       ? { kind: 'postgres', databaseUrl: env.DATABASE_URL }
       : { directory: inData('index') },
-    viewerApi: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+    viewerApi: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      publicUrl: env.HTTP_PUBLIC_URL,
+      corsOrigins: list(env.HTTP_CORS_ORIGINS),
+      maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
+      apiToken: env.LIGHTBOX_API_TOKEN,
+    },
     log: { level: env.LOG_LEVEL },
   });
 }

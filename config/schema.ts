@@ -102,6 +102,24 @@ export const IndexConfig = z.discriminatedUnion('kind', [
 export const ViewerApiConfig = z.object({
   host: z.string().default('127.0.0.1'),
   port: Port.default(8042),
+  /**
+   * Bearer token of the archive reader (reads every study; STOW-RS too). Until grants exist this is
+   * the only credential: without one every DICOMweb request is refused (401). The embedded default
+   * generates one at first start (bin/start-lightbox.ts) and keeps it beside the spool directory.
+   */
+  apiToken: z.string().min(32, 'apiToken: at least 32 characters').optional(),
+  /**
+   * Base URL the API is reached at from outside (behind a reverse proxy), used for RetrieveURL and
+   * BulkDataURI; default: the request's own scheme and Host.
+   */
+  publicUrl: z.string().url().optional(),
+  /**
+   * Origins allowed to call the API from a browser (CORS). '*' allows any: credentials are bearer
+   * tokens the page sends explicitly, never cookies, so no origin gains ambient authority.
+   */
+  corsOrigins: z.array(z.string().min(1)).default(['*']),
+  /** STOW-RS: instances above this size fail (FailureReason A700) and nothing is kept. */
+  maxInstanceBytes: Bytes.default(8 * 1024 ** 3),
 });
 
 export const LogConfig = z.object({

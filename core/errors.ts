@@ -12,6 +12,11 @@ export type LightboxErrorCode =
   | 'Conflict' // same SOPInstanceUID, different bytes
   | 'Forbidden'
   | 'StorageUnavailable' // spool, queue, object store or index cannot take the write now (retry)
+  | 'BadRequest' // a request the HTTP edge cannot act on (query parameter, frame list, multipart body)
+  | 'Unauthorized' // no credential, or one that is not valid
+  | 'NotAcceptable' // no representation the Accept header allows (e.g. a transfer syntax we do not transcode to)
+  | 'UnsupportedMediaType' // a request body in a media type we do not take
+  | 'RangeNotSatisfiable' // a byte range outside the value
   | 'Internal';
 
 export class LightboxError extends Error {

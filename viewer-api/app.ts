@@ -1,13 +1,17 @@
 /**
- * createApp(services) → Koa application, no listen (tests call app.callback()). The DICOMweb and patient
- * API routes are in routes.ts; until grants exist nothing is served but health: default deny.
+ * createApp(services) → Koa application, no listen (tests call app.callback()). Middleware, outside
+ * in: request log → CORS (so that every response, errors included, carries its headers) →
+ * problems (every error as application/problem+json) → the route table (routes.ts).
  */
 import Koa from 'koa';
+import type { ViewerApiConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { Services } from '../core/services.js';
+import type { ArchiveServices } from '../core/services.js';
+import { cors } from './cors.js';
+import { problems } from './problem.js';
 import { routes } from './routes.js';
 
-export function createApp(services: Services, log: Logger): Koa {
+export function createApp(services: ArchiveServices, log: Logger, config: ViewerApiConfig): Koa {
   const app = new Koa();
   app.proxy = false;
   app.use(async (ctx, next) => {
@@ -16,8 +20,15 @@ export function createApp(services: Services, log: Logger): Koa {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     log.debug({ method: ctx.method, route: ctx._matchedRoute, status: ctx.status, ms }, 'http');
   });
-  const router = routes(services);
+  app.use(cors(config));
+  app.use(problems(log));
+  const router = routes(services, config, log);
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // A streamed response that fails after its header was sent is cut; a client leaving early is normal.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') return;
+    log.warn({ err: error }, 'response stream failed');
+  });
   return app;
 }

@@ -1,10 +1,26 @@
 /**
- * THE route table of viewer-api. Every path the API serves is listed here.
+ * THE route table of viewer-api. Every path the API serves is listed here, with the PS3.18 section
+ * that defines it. Everything under /dicom-web needs the bearer token (auth.ts); what a principal may
+ * read is decided per study in core/grants (404 when not granted).
+ *
+ * Not here yet: rendered and thumbnail resources (PS3.18 §10.4.1.1.5-6) and WADO-URI (§10.4.2),
+ * being built separately; they will be wired into this table.
  */
 import Router from '@koa/router';
-import type { Services } from '../core/services.js';
+import type { ViewerApiConfig } from '../config/schema.js';
+import { InstanceLayouts } from '../core/archive/instance-layout.js';
+import type { Logger } from '../core/log.js';
+import type { ArchiveServices } from '../core/services.js';
+import { authenticate } from './auth.js';
+import { DICOMWEB_ROOT, type DicomWebDeps } from './dicomweb/context.js';
+import { qidoRs } from './dicomweb/qido-rs.js';
+import { stowRs } from './dicomweb/stow-rs.js';
+import { wadoRs } from './dicomweb/wado-rs.js';
+import { wadoRsBulkdata } from './dicomweb/wado-rs-bulkdata.js';
+import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
+import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 
-export function routes(services: Services): Router {
+export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
   const router = new Router();
   /** Liveness: the process answers. */
   router.get('/healthz', (ctx) => {
@@ -13,13 +29,53 @@ export function routes(services: Services): Router {
   /** Readiness: the index and object store answer. */
   router.get('/readyz', async (ctx) => {
     try {
-      await services.index?.ping();
-      await services.objects?.ping();
+      await services.index.ping();
+      await services.objects.ping();
       ctx.body = { status: 'ready', queueDepth: await services.queue.depth() };
     } catch {
       ctx.status = 503;
       ctx.body = { status: 'unavailable' };
     }
   });
+
+  const deps: DicomWebDeps = {
+    ...services,
+    layouts: new InstanceLayouts(services.objects),
+    config,
+    log,
+  };
+  const qido = qidoRs(deps);
+  const wado = wadoRs(deps);
+  const metadata = wadoRsMetadata(deps);
+  const frames = wadoRsFrames(deps);
+  const bulkdata = wadoRsBulkdata(deps);
+  const stow = stowRs(deps);
+  const study = '/studies/:study';
+  const series = `${study}/series/:series`;
+  const instance = `${series}/instances/:instance`;
+
+  const dicomweb = new Router({ prefix: DICOMWEB_ROOT });
+  dicomweb.use(authenticate(config.apiToken));
+  // QIDO-RS, PS3.18 §10.6: search at every level.
+  dicomweb.get('/studies', qido.searchForStudies);
+  dicomweb.get('/series', qido.searchForSeries);
+  dicomweb.get('/instances', qido.searchForInstances);
+  dicomweb.get(`${study}/series`, qido.searchForSeries);
+  dicomweb.get(`${study}/instances`, qido.searchForInstances);
+  dicomweb.get(`${series}/instances`, qido.searchForInstances);
+  // WADO-RS, PS3.18 §10.4: instances (§10.4.1.1.1), metadata (.2), frames (.3), bulk data (.4).
+  dicomweb.get(study, wado.retrieveStudy);
+  dicomweb.get(series, wado.retrieveSeries);
+  dicomweb.get(instance, wado.retrieveInstance);
+  dicomweb.get(`${study}/metadata`, metadata.retrieveStudyMetadata);
+  dicomweb.get(`${series}/metadata`, metadata.retrieveSeriesMetadata);
+  dicomweb.get(`${instance}/metadata`, metadata.retrieveInstanceMetadata);
+  dicomweb.get(`${instance}/frames/:frames`, frames.retrieveFrames);
+  dicomweb.get(`${instance}/bulkdata/:path`, bulkdata.retrieveBulkdata);
+  // STOW-RS, PS3.18 §10.5: store instances, optionally into a named study.
+  dicomweb.post('/studies', stow.storeInstances);
+  dicomweb.post(study, stow.storeInstances);
+
+  router.use(dicomweb.routes(), dicomweb.allowedMethods());
   return router;
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ViewerApiConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
-import type { Services } from '../core/services.js';
+import type { ArchiveServices } from '../core/services.js';
 import { createApp } from './app.js';
 
 export interface ViewerApi {
@@ -16,11 +16,14 @@ export interface ViewerApi {
 
 export async function startViewerApi(deps: {
   config: ViewerApiConfig;
-  services: Services;
+  services: ArchiveServices;
   log: Logger;
 }): Promise<ViewerApi> {
   const log = deps.log.child({ component: 'viewer-api' });
-  const server = http.createServer(createApp(deps.services, log).callback());
+  if (!deps.config.apiToken) {
+    log.warn('no API token configured (LIGHTBOX_API_TOKEN): every DICOMweb request is refused');
+  }
+  const server = http.createServer(createApp(deps.services, log, deps.config).callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.port, deps.config.host, () => resolve());

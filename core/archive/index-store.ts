@@ -5,6 +5,8 @@
  * see `stored` instances.
  */
 
+import type { QidoQuery, QidoResult } from './qido-query.js';
+
 /** DICOM JSON Model (PS3.18 §F.2): tag "GGGGEEEE" → { vr, Value? | InlineBinary? | BulkDataURI? }. */
 export type DicomJson = Record<string, DicomJsonAttribute>;
 export interface DicomJsonAttribute {
@@ -75,6 +77,35 @@ export interface IndexCounts {
   conflicts: number;
 }
 
+/** What a WADO-RS request names (PS3.18 §10.4.1): a study, one of its series, or one instance. */
+export interface RetrieveTarget {
+  StudyInstanceUID: string;
+  SeriesInstanceUID?: string;
+  SOPInstanceUID?: string;
+}
+
+/** A stored instance and where its bytes are, as WADO-RS streams them. */
+export interface StoredInstance {
+  StudyInstanceUID: string;
+  SeriesInstanceUID: string;
+  SOPInstanceUID: string;
+  SOPClassUID: string;
+  TransferSyntaxUID: string;
+  objectKey: string;
+  size: number;
+  sha256: string;
+}
+
+/** A stored instance with its DICOM JSON header as stored (text, BulkDataURI still ''). */
+export interface StoredInstanceMetadata extends StoredInstance {
+  metadata: string;
+  /** Image Pixel Module attributes of the header (PS3.3 §C.7.6.3), null when absent. */
+  Rows: number | null;
+  Columns: number | null;
+  NumberOfFrames: number | null;
+  BitsAllocated: number | null;
+}
+
 export interface IndexStore {
   /** Applies core/archive/migrations/*.sql in order, once each. Safe to call from every process. */
   migrate(): Promise<void>;
@@ -87,6 +118,14 @@ export interface IndexStore {
   ): Promise<void>;
   recordConflict(object: StoredObject): Promise<void>;
   getInstance(SOPInstanceUID: string): Promise<InstanceRow | null>;
+  /** QIDO-RS (PS3.18 §10.6), one statement each; `query.level` must match the method. */
+  searchForStudies(query: QidoQuery): Promise<QidoResult>;
+  searchForSeries(query: QidoQuery): Promise<QidoResult>;
+  searchForInstances(query: QidoQuery): Promise<QidoResult>;
+  /** The stored instances of a study, series or instance, in series and instance number order. */
+  findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]>;
+  /** The same, with each instance's DICOM JSON header: one query (WADO-RS metadata). */
+  retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]>;
   counts(): Promise<IndexCounts>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,8 +11,13 @@ import type {
   IndexedAttributes,
   IndexStore,
   InstanceRow,
+  RetrieveTarget,
+  StoredInstance,
+  StoredInstanceMetadata,
   StoredObject,
 } from './index-store.js';
+import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
+import { findStoredInstances, retrieveMetadata } from './retrieve-query.js';
 import { loadMigrations, migrate } from './migrate.js';
 import type { SqlClient, SqlRow } from './sql-client.js';
 
@@ -241,6 +246,26 @@ export class SqlIndexStore implements IndexStore {
   async getInstance(SOPInstanceUID: string): Promise<InstanceRow | null> {
     const [row] = await this.sql.query(SELECT_INSTANCE, [SOPInstanceUID]);
     return row ? toInstanceRow(row) : null;
+  }
+
+  searchForStudies(query: QidoQuery): Promise<QidoResult> {
+    return searchIndex(this.sql, query, 'study');
+  }
+
+  searchForSeries(query: QidoQuery): Promise<QidoResult> {
+    return searchIndex(this.sql, query, 'series');
+  }
+
+  searchForInstances(query: QidoQuery): Promise<QidoResult> {
+    return searchIndex(this.sql, query, 'instance');
+  }
+
+  findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]> {
+    return findStoredInstances(this.sql, target);
+  }
+
+  retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]> {
+    return retrieveMetadata(this.sql, target);
   }
 
   async counts(): Promise<IndexCounts> {

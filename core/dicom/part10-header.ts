@@ -155,7 +155,7 @@ function fileMetaInformation(group: DicomJson): Part10Header['meta'] {
  * (retired, still found), deflated explicit VR little endian; every other transfer syntax, native or
  * encapsulated, is explicit VR little endian.
  */
-function transferSyntax(uid: string): { syntax: Syntax; deflated: boolean } {
+export function transferSyntax(uid: string): { syntax: Syntax; deflated: boolean } {
   switch (uid) {
     case '1.2.840.10008.1.2':
       return { syntax: { explicitVR: false, littleEndian: true }, deflated: false };

@@ -4,7 +4,7 @@
  * re-parsing. Nesting is an explicit stack, not recursion: a hostile file cannot blow the call stack,
  * and every step moves forward or closes a sequence, so it always ends.
  */
-import type { DicomJson } from '../../archive/index-store.js';
+import type { DicomJson, DicomJsonAttribute } from '../../archive/index-store.js';
 import { LightboxError } from '../../errors.js';
 import { Tag, tagNumber } from '../keywords.js';
 import type { ByteSource } from './byte-source.js';
@@ -41,6 +41,12 @@ export interface DataSetParserOptions {
   end?: number;
   /** Stops, without consuming it, at the first top-level element for which this is true. */
   stopAt: (tag: number) => boolean;
+  /**
+   * Called for each value left out as `BulkDataURI: ''`, with the logical position of its first value
+   * byte and its length (undefined for encapsulated fragments of undefined length): lets a reader of
+   * a stored object find bulk data again without keeping offsets in the index.
+   */
+  onBulkData?: (attribute: DicomJsonAttribute, valueOffset: number, length?: number) => void;
 }
 
 export const DONE = 0;
@@ -173,7 +179,9 @@ export class DataSetParser {
         const syntax = vr === 'UN' ? IMPLICIT_LITTLE : frame.syntax;
         this.stack.push({ kind: 'sequence', items, syntax, text: frame.text });
       } else if (vr === 'OB' || vr === 'OW') {
-        frame.dataset[key] = { vr, BulkDataURI: '' };
+        const attribute = { vr, BulkDataURI: '' };
+        frame.dataset[key] = attribute;
+        this.options.onBulkData?.(attribute, this.pos);
         this.stack.push({ kind: 'fragments', syntax: frame.syntax, text: frame.text });
       } else {
         throw malformed(`(${key}) ${vr} cannot have an undefined length`);
@@ -192,7 +200,9 @@ export class DataSetParser {
       // Not read at all: the next fill() starts after it.
       this.pos += headerLength;
       this.checkedEnd(length);
-      frame.dataset[key] = { vr, BulkDataURI: '' };
+      const attribute = { vr, BulkDataURI: '' };
+      frame.dataset[key] = attribute;
+      this.options.onBulkData?.(attribute, this.pos, length);
       this.pos += length;
       return DONE;
     }

@@ -6,7 +6,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { LightboxError } from '../../errors.js';
-import { headerTooLarge, type ByteSource, type FileSource } from './byte-source.js';
+import { headerTooLarge, type ByteSource } from './byte-source.js';
 
 const MIN_FILL = 32 * 1024;
 
@@ -18,12 +18,12 @@ export class InflateSource implements ByteSource {
   private readonly chunks: AsyncIterator<Buffer>;
 
   /**
-   * @param file - the file, already past the meta group; compressed bytes are taken from it
+   * @param file - the file (or stored object), past the meta group; compressed bytes come from it
    * @param datasetOffset - where the deflate stream starts; also the logical start of the inflated data
    * @param maxBytes - inflated bytes allowed before giving up (a deflate bomb stays bounded)
    */
   constructor(
-    file: FileSource,
+    file: ByteSource,
     datasetOffset: number,
     private readonly maxBytes: number,
   ) {
@@ -89,7 +89,7 @@ export class InflateSource implements ByteSource {
 }
 
 /** The compressed bytes from `from` on: what the first read already holds, then further reads. */
-async function* compressedChunks(file: FileSource, from: number): AsyncGenerator<Buffer> {
+async function* compressedChunks(file: ByteSource, from: number): AsyncGenerator<Buffer> {
   let position = from;
   for (;;) {
     const end = file.start + file.buf.length;

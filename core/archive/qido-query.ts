@@ -1,0 +1,220 @@
+/**
+ * QIDO-RS in SQL (PS3.18 §10.6): one parameterised statement per search, the same on PostgreSQL and
+ * PGlite, answered from the index alone. Matching follows PS3.4 §C.2.2.2: single value (with * and ?
+ * wildcards), UID and code lists, date and time ranges, universal; PN matches case-insensitively
+ * and, with fuzzymatching, by the start of any name component. Computed attributes (PS3.18
+ * §10.6.3.3.1) are correlated subqueries over series and instance.
+ */
+import { LightboxError } from '../errors.js';
+import type { StudyScope } from '../grants/grants.js';
+import type { DicomJson, DicomJsonAttribute } from './index-store.js';
+import type { QidoAttribute, QidoLevel } from './qido-attributes.js';
+import type { SqlQueryable } from './sql-client.js';
+
+export type Matcher =
+  /** One value; `*` and `?` are wildcards (PS3.4 §C.2.2.2.4) except for UIDs, dates and times. */
+  | { kind: 'single'; value: string }
+  /** Any of these values (UID list matching, PS3.4 §C.2.2.2.2; code lists). */
+  | { kind: 'list'; values: string[] }
+  /** Inclusive range; an absent bound is open (PS3.4 §C.2.2.2.5). Dates YYYYMMDD, times HHMMSS. */
+  | { kind: 'range'; from?: string; to?: string };
+
+export interface QidoMatch {
+  attribute: QidoAttribute;
+  matcher: Matcher;
+}
+
+export interface QidoQuery {
+  level: QidoLevel;
+  /** The resource the search runs in (PS3.18 §10.6.1: /studies/{study}/series…). */
+  StudyInstanceUID?: string;
+  SeriesInstanceUID?: string;
+  matches: QidoMatch[];
+  /** PS3.18 §8.3.4.5. */
+  fuzzymatching: boolean;
+  /** Indexed and computed attributes to return. */
+  attributes: QidoAttribute[];
+  /** Other attributes to return ("GGGGEEEE"), from instance metadata; 'all' for the whole header. */
+  metadataTags: string[] | 'all';
+  limit: number;
+  offset: number;
+  /** The studies the principal may see (core/grants). */
+  scope: StudyScope;
+}
+
+export interface QidoResult {
+  matches: DicomJson[];
+  /** More matches exist beyond `limit` (PS3.18 §8.3.4.4: the caller adds a Warning). */
+  more: boolean;
+}
+
+export interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+const FROM: Record<QidoLevel, string> = {
+  study: 'study s JOIN patient p ON p.patient_key = s.patient_key',
+  series: `series se JOIN study s ON s.study_instance_uid = se.study_instance_uid
+           JOIN patient p ON p.patient_key = s.patient_key`,
+  instance: `instance i JOIN series se ON se.series_instance_uid = i.series_instance_uid
+             JOIN study s ON s.study_instance_uid = i.study_instance_uid
+             JOIN patient p ON p.patient_key = s.patient_key`,
+};
+
+const ORDER: Record<QidoLevel, string> = {
+  study: 's.study_date DESC, s.study_time DESC, s.study_instance_uid',
+  series: 'se.study_instance_uid, se.series_number NULLS LAST, se.series_instance_uid',
+  instance: 'i.series_instance_uid, i.instance_number NULLS LAST, i.sop_instance_uid',
+};
+
+/** The instance whose metadata stands for a study or series (its lowest-numbered instance). */
+const SAMPLE: Record<QidoLevel, string> = {
+  study: 'm.study_instance_uid = s.study_instance_uid',
+  series: 'm.series_instance_uid = se.series_instance_uid',
+  instance: 'm.sop_instance_uid = i.sop_instance_uid',
+};
+
+/** Runs a search: one statement; limit + 1 rows tell whether more matches exist. */
+export async function searchIndex(
+  sql: SqlQueryable,
+  query: QidoQuery,
+  level: QidoLevel,
+): Promise<QidoResult> {
+  if (query.level !== level) throw new LightboxError('Internal', 'QIDO query of another level');
+  const { text, params } = buildQidoSql(query);
+  const rows = await sql.query(text, params);
+  return {
+    matches: rows.slice(0, query.limit).map((row) => rowToDicomJson(row, query)),
+    more: rows.length > query.limit,
+  };
+}
+
+/** The statement for a search: limit + 1 rows, so that the caller can tell whether more exist. */
+export function buildQidoSql(query: QidoQuery): Sql {
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const columns = query.attributes.map((a) => `${a.sql} AS "${a.tag}"`);
+  const extra = metadataColumn(query, param);
+  if (extra) columns.push(`${extra} AS extra`);
+  const where = conditions(query, param);
+  const text = `SELECT ${columns.join(', ')} FROM ${FROM[query.level]}
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY ${ORDER[query.level]}
+    LIMIT ${param(query.limit + 1)} OFFSET ${param(query.offset)}`;
+  return { text, params };
+}
+
+function metadataColumn(query: QidoQuery, param: (v: unknown) => string): string | undefined {
+  const { metadataTags, level } = query;
+  if (metadataTags === 'all') {
+    // The whole header only makes sense for one instance; studies and series return what the index has.
+    return level === 'instance' ? 'i.metadata' : undefined;
+  }
+  if (metadataTags.length === 0) return undefined;
+  const pick = `(SELECT jsonb_object_agg(k, m.metadata -> k) FROM unnest(${param(metadataTags)}::text[]) AS k
+                 WHERE m.metadata -> k IS NOT NULL)`;
+  if (level === 'instance') return pick.replaceAll('m.metadata', 'i.metadata');
+  return `(SELECT ${pick} FROM instance m WHERE ${SAMPLE[level]} AND m.state = 'stored'
+           ORDER BY m.instance_number NULLS LAST, m.sop_instance_uid LIMIT 1)`;
+}
+
+function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
+  const where: string[] = [];
+  if (query.level === 'instance') where.push(`i.state = 'stored'`);
+  if (query.StudyInstanceUID) where.push(`s.study_instance_uid = ${param(query.StudyInstanceUID)}`);
+  if (query.SeriesInstanceUID) {
+    where.push(`se.series_instance_uid = ${param(query.SeriesInstanceUID)}`);
+  }
+  if (!query.scope.all) {
+    where.push(`s.study_instance_uid = ANY(${param(query.scope.StudyInstanceUIDs)}::text[])`);
+  }
+  for (const { attribute, matcher } of query.matches) {
+    const condition =
+      attribute.keyword === 'ModalitiesInStudy'
+        ? `EXISTS (SELECT 1 FROM series x WHERE x.study_instance_uid = s.study_instance_uid
+                   AND ${matchSql('x.modality', attribute, matcher, false, param)})`
+        : matchSql(attribute.sql, attribute, matcher, query.fuzzymatching, param);
+    if (condition) where.push(condition);
+  }
+  return where;
+}
+
+/** One match as SQL, or undefined for a universal match. */
+function matchSql(
+  column: string,
+  attribute: QidoAttribute,
+  matcher: Matcher,
+  fuzzy: boolean,
+  param: (v: unknown) => string,
+): string | undefined {
+  const person = attribute.match === 'person';
+  const integer = attribute.match === 'integer';
+  if (matcher.kind === 'list') {
+    const cast = integer ? 'integer[]' : 'text[]';
+    return `${column} = ANY(${param(integer ? matcher.values.map(Number) : matcher.values)}::${cast})`;
+  }
+  if (matcher.kind === 'range') {
+    const parts = [`${column} <> ''`];
+    if (matcher.from) parts.push(`${column} >= ${param(matcher.from)}`);
+    if (matcher.to) parts.push(`${column} <= ${param(upperBound(attribute, matcher.to))}`);
+    return `(${parts.join(' AND ')})`;
+  }
+  const { value } = matcher;
+  if (integer) return `${column} = ${param(Number(value))}`;
+  const wildcards =
+    attribute.match !== 'uid' && attribute.match !== 'date' && attribute.match !== 'time';
+  if (wildcards && /^\*+$/.test(value)) return undefined;
+  const target = person ? `lower(${column})` : column;
+  if (person && fuzzy) {
+    // Fuzzy (PS3.18 §8.3.4.5): the value matches the start of any name component.
+    return `('^' || ${target}) LIKE ${param(`%^${likePattern(value.toLowerCase())}%`)}`;
+  }
+  if (wildcards && /[*?]/.test(value)) {
+    const pattern = likePattern(person ? value.toLowerCase() : value);
+    return `${target} LIKE ${param(pattern)}`;
+  }
+  return `${target} = ${param(person ? value.toLowerCase() : value)}`;
+}
+
+/** DICOM wildcards to LIKE: escape LIKE's own metacharacters, then * → % and ? → _. */
+export function likePattern(value: string): string {
+  return value
+    .replace(/[\\%_]/g, '\\$&')
+    .replace(/\*/g, '%')
+    .replace(/\?/g, '_');
+}
+
+/**
+ * A time range's upper bound covers the whole unit it names: "-1200" includes 12:00:59.999999
+ * (values compare as strings, so the bound is padded to full precision).
+ */
+function upperBound(attribute: QidoAttribute, to: string): string {
+  if (attribute.match !== 'time') return to;
+  const [whole, fraction = ''] = to.split('.');
+  const hhmmss = whole + '5959'.slice(Math.max(0, whole.length - 2));
+  return `${hhmmss}.${fraction.padEnd(6, '9')}`;
+}
+
+/** A result row as DICOM JSON (PS3.18 §F.2), tags in ascending order. */
+export function rowToDicomJson(row: Record<string, unknown>, query: QidoQuery): DicomJson {
+  const out: DicomJson = {};
+  const extra = row.extra as DicomJson | null | undefined;
+  if (extra) {
+    for (const [tag, value] of Object.entries(extra)) {
+      if (value.BulkDataURI === undefined) out[tag] = value;
+    }
+  }
+  for (const attribute of query.attributes)
+    out[attribute.tag] = toAttribute(attribute, row[attribute.tag]);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function toAttribute(attribute: QidoAttribute, value: unknown): DicomJsonAttribute {
+  const { vr } = attribute;
+  if (value === null || value === undefined || value === '') return { vr };
+  if (Array.isArray(value)) return value.length > 0 ? { vr, Value: value } : { vr };
+  if (attribute.match === 'person') return { vr, Value: [{ Alphabetic: value }] };
+  if (attribute.match === 'integer') return { vr, Value: [Number(value)] };
+  return { vr, Value: [value] };
+}

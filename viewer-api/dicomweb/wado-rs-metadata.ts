@@ -1,0 +1,88 @@
+/**
+ * WADO-RS Retrieve Metadata of a study, series or instance (PS3.18 §10.4.1.1.2, §8.7.3.2): the
+ * DICOM JSON of every instance, from instance.metadata in one query, bulk values as absolute
+ * BulkDataURIs (PS3.18 §F.2.6) of the bulkdata resource. ETag: a hash of the instances' SHA-256s
+ * (objects never change), so If-None-Match answers 304 (RFC 9110 §13.1.2).
+ */
+import { createHash } from 'node:crypto';
+import type Koa from 'koa';
+import type { StoredInstanceMetadata } from '../../core/archive/index-store.js';
+import { instanceMetadataJson } from '../../core/dicom/dicom-json.js';
+import { LightboxError } from '../../core/errors.js';
+import { negotiateDicomJson } from './accept.js';
+import { instanceUrl, readTarget, serviceUrl, type DicomWebDeps } from './context.js';
+import { isNative } from './transfer-syntax.js';
+
+/** Bump when the metadata encoding changes, so that cached copies are not revalidated. */
+const METADATA_VERSION = 'lightbox-metadata-1';
+
+function entityTag(instances: StoredInstanceMetadata[], base: string): string {
+  const hash = createHash('sha256').update(`${METADATA_VERSION}\n${base}\n`);
+  for (const instance of instances) hash.update(instance.sha256);
+  return `"${hash.digest('base64url').slice(0, 32)}"`;
+}
+
+/** If-None-Match (RFC 9110 §13.1.2): weak comparison, "*" matches any. */
+function notModified(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * Whether the instance has pixel data, which the stored header stops before: it has the Image Pixel
+ * Module (Rows, Columns, BitsAllocated; PS3.3 §C.7.6.3 then requires Pixel Data) and, when native
+ * and not deflated, an object large enough to hold one sample per pixel of every frame.
+ */
+function hasPixelData(instance: StoredInstanceMetadata): boolean {
+  const { Rows, Columns, BitsAllocated, NumberOfFrames, TransferSyntaxUID: ts } = instance;
+  if (!Rows || !Columns || !BitsAllocated) return false;
+  if (!isNative(ts) || ts === '1.2.840.10008.1.2.1.99') return true;
+  return instance.size >= (Rows * Columns * (NumberOfFrames || 1) * BitsAllocated) / 8;
+}
+
+/**
+ * The pixel data attribute. Its VR follows PS3.5 §A.4 and §8.2: OB when encapsulated or 8-bit, OW
+ * otherwise (and always in implicit VR, PS3.5 §A.1); a file may use OW for 8-bit pixels.
+ */
+function pixelDataAttribute(instance: StoredInstanceMetadata, uri: string) {
+  if (!hasPixelData(instance)) return undefined;
+  const { TransferSyntaxUID: ts, BitsAllocated: bits } = instance;
+  const vr = ts === '1.2.840.10008.1.2' || (isNative(ts) && (bits ?? 16) > 8) ? 'OW' : 'OB';
+  return { vr, BulkDataURI: `${uri}/bulkdata/7FE00010` };
+}
+
+export function wadoRsMetadata(deps: DicomWebDeps) {
+  const retrieveMetadata: Koa.Middleware = async (ctx) => {
+    const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
+    const target = readTarget(ctx);
+    const instances = await deps.index.retrieveMetadata(target);
+    if (instances.length === 0) throw new LightboxError('NotFound', 'not found');
+    const base = serviceUrl(ctx, deps.config);
+    const etag = entityTag(instances, base);
+    ctx.set('ETag', etag);
+    ctx.set('Cache-Control', 'private, no-cache');
+    if (notModified(ctx.get('If-None-Match'), etag)) {
+      ctx.status = 304;
+      return;
+    }
+    const parts = instances.map((instance) => {
+      const uri = instanceUrl(base, instance);
+      return instanceMetadataJson(
+        instance.metadata,
+        `${uri}/bulkdata`,
+        pixelDataAttribute(instance, uri),
+      );
+    });
+    ctx.status = 200;
+    ctx.set('Content-Type', mediaType);
+    ctx.body = `[${parts.join(',')}]`;
+  };
+  return {
+    /** GET /studies/{study}/metadata */
+    retrieveStudyMetadata: retrieveMetadata,
+    /** GET /studies/{study}/series/{series}/metadata */
+    retrieveSeriesMetadata: retrieveMetadata,
+    /** GET /studies/{study}/series/{series}/instances/{instance}/metadata */
+    retrieveInstanceMetadata: retrieveMetadata,
+  };
+}
