@@ -134,7 +134,7 @@ function fromEnvironment(env: Env): Json {
       publicUrl: env.HTTP_PUBLIC_URL,
       corsOrigins: list(env.HTTP_CORS_ORIGINS),
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
-      apiToken: env.LIGHTBOX_API_TOKEN,
+      apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
     },
     log: { level: env.LOG_LEVEL },
   });

@@ -14,7 +14,7 @@ import { DataSetParser, DONE } from '../dicom/part10/dataset-parser.js';
 import { InflateSource } from '../dicom/part10/inflate-source.js';
 import { transferSyntax } from '../dicom/part10-header.js';
 import { VRS } from '../dicom/part10/vr.js';
-import { LightboxError } from '../errors.js';
+import { LightboxError, isLightboxError } from '../errors.js';
 import { groupFrames, scanItems, type Fragment } from './encapsulated.js';
 import { ObjectSource, readObjectRange } from './object-source.js';
 import type { ObjectStore } from './object-store.js';
@@ -205,7 +205,7 @@ export class InstanceLayouts {
   encapsulatedFrames(instance: StoredInstance, layout: InstanceLayout): Promise<Fragment[][]> {
     let frames = this.frames.get(layout);
     if (!frames) {
-      frames = this.findFrames(instance, layout);
+      frames = this.findFrames(instance, layout).catch(storedObjectError);
       this.frames.set(layout, frames);
       frames.catch(() => this.frames.delete(layout));
     }
@@ -261,10 +261,23 @@ export class InstanceLayouts {
       this.cache.set(instance.sha256, cached);
       return cached;
     }
-    const layout = readInstanceLayout(this.objects, instance);
+    const layout = readInstanceLayout(this.objects, instance).catch(storedObjectError);
     this.cache.set(instance.sha256, layout);
     layout.catch(() => this.cache.delete(instance.sha256));
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return layout;
   }
+}
+
+/**
+ * A stored object that cannot be read as DICOM is the archive's fault, not the caller's: Internal
+ * (500), not InvalidDataset (400, which the HTTP edge keeps for what a client sent).
+ */
+function storedObjectError(error: unknown): never {
+  if (isLightboxError(error, 'InvalidDataset')) {
+    throw new LightboxError('Internal', `stored object unreadable: ${error.message}`, {
+      cause: error,
+    });
+  }
+  throw error;
 }

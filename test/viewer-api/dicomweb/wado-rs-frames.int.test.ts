@@ -222,6 +222,19 @@ if (ready) {
       406,
     );
     t.is((await authorizedFetch(`${native}/frames/1`, asked('1.2.840.10008.1.2.1'))).status, 200);
+    // OHIF's acceptHeader (samples/ohif/app-config.js), unquoted: the stored bytes, typed.
+    const ohif = await authorizedFetch(`${jpeg}/frames/1`, {
+      headers: { Accept: 'multipart/related; type=application/octet-stream; transfer-syntax=*' },
+    });
+    t.is(ohif.status, 200);
+    const [part] = splitMultipart(
+      Buffer.from(await ohif.arrayBuffer()),
+      ohif.headers.get('content-type')!,
+    );
+    t.is(
+      part.headers['content-type'],
+      'application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.51',
+    );
     const missing = await authorizedFetch(`${native}/frames/2`);
     t.is(missing.status, 404);
     t.is(missing.headers.get('content-type'), 'application/problem+json');
