@@ -68,11 +68,14 @@ const ORDER: Record<QidoLevel, string> = {
   instance: 'i.series_instance_uid, i.instance_number NULLS LAST, i.sop_instance_uid',
 };
 
-/** The instance whose metadata stands for a study or series (its lowest-numbered instance). */
-const SAMPLE: Record<QidoLevel, string> = {
-  study: 'm.study_instance_uid = s.study_instance_uid',
-  series: 'm.series_instance_uid = se.series_instance_uid',
-  instance: 'm.sop_instance_uid = i.sop_instance_uid',
+/**
+ * The instance whose metadata stands for a study or series: the lowest-numbered of a series (the
+ * order of instance_series_instance_uid), any one of a study (no index orders a study's instances).
+ */
+const SAMPLE: Record<'study' | 'series', string> = {
+  study: `m.study_instance_uid = s.study_instance_uid AND m.state = 'stored' LIMIT 1`,
+  series: `m.series_instance_uid = se.series_instance_uid AND m.state = 'stored'
+           ORDER BY m.instance_number NULLS LAST LIMIT 1`,
 };
 
 /** Runs a search: one statement; limit + 1 rows tell whether more matches exist. */
@@ -112,11 +115,12 @@ function metadataColumn(query: QidoQuery, param: (v: unknown) => string): string
     return level === 'instance' ? 'i.metadata' : undefined;
   }
   if (metadataTags.length === 0) return undefined;
-  const pick = `(SELECT jsonb_object_agg(k, m.metadata -> k) FROM unnest(${param(metadataTags)}::text[]) AS k
-                 WHERE m.metadata -> k IS NOT NULL)`;
-  if (level === 'instance') return pick.replaceAll('m.metadata', 'i.metadata');
-  return `(SELECT ${pick} FROM instance m WHERE ${SAMPLE[level]} AND m.state = 'stored'
-           ORDER BY m.instance_number NULLS LAST, m.sop_instance_uid LIMIT 1)`;
+  const tags = param(metadataTags);
+  const pick = (alias: string) =>
+    `(SELECT jsonb_object_agg(k, ${alias}.metadata -> k) FROM unnest(${tags}::text[]) AS k
+      WHERE ${alias}.metadata -> k IS NOT NULL)`;
+  if (level === 'instance') return pick('i');
+  return `(SELECT ${pick('m')} FROM instance m WHERE ${SAMPLE[level]})`;
 }
 
 function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {

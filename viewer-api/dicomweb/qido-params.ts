@@ -87,6 +87,8 @@ export function parseQidoParams(
     const attribute = lookUpAttribute(field);
     const indexed = attribute && indexedAttribute(attribute.tag);
     if (indexed && isAtOrAbove(indexed.level, level)) attributes.set(indexed.tag, indexed);
+    else if (indexed)
+      continue; // a lower level's attribute (Modality of a study): not defined here
     else if (attribute) metadataTags.add(attribute.tag);
     else warnings.push(`The includefield ${field} is not a known attribute and was ignored`);
   }
