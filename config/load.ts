@@ -91,7 +91,13 @@ function merge(base: Json, over: Json): Json {
   return out;
 }
 
-function fromEnvironment(env: Env): Json {
+/** A variable set to '' is unset (`DICOM_PORT=` must not mean port 0, nor `DICOM_HOST=` every interface). */
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+}
+
+function fromEnvironment(rawEnv: Env): Json {
+  const env = withoutEmpty(rawEnv);
   const dataDir = env.LIGHTBOX_DATA_DIR;
   const inData = (sub: string) => (dataDir ? path.join(dataDir, sub) : undefined);
   return prune({

@@ -20,7 +20,7 @@ const Bytes = z.coerce.number().int().positive();
 export const GatewayConfig = z.object({
   /** Our own AE title (the Called AE Title that peers must use). */
   aeTitle: AETitle.default('LIGHTBOX'),
-  host: z.string().default('127.0.0.1'),
+  host: z.string().min(1).default('127.0.0.1'),
   port: Port.default(11112),
   /**
    * Calling AE titles allowed to associate. Empty list = accept any calling AE (embedded default for a
@@ -100,7 +100,7 @@ export const IndexConfig = z.discriminatedUnion('kind', [
 ]);
 
 export const ViewerApiConfig = z.object({
-  host: z.string().default('127.0.0.1'),
+  host: z.string().min(1).default('127.0.0.1'),
   port: Port.default(8042),
   /**
    * Bearer token of the archive reader (reads every study; STOW-RS too). Until grants exist this is
