@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { createServices, type ArchiveServices } from '../core/services.js';
+import { createServices, receiverId, type ArchiveServices } from '../core/services.js';
 import { startGateway, type Gateway } from '../gateway/gateway.js';
 import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
 import { startViewerApi, type ViewerApi } from '../viewer-api/viewer-api.js';
@@ -22,7 +22,10 @@ export interface Lightbox {
 
 export async function startLightbox(config: Readonly<Config>, log?: Logger): Promise<Lightbox> {
   const root = log ?? createLogger(config.log, { process: 'lightbox' });
-  const services = await createServices(config, root, { archive: true });
+  const services = await createServices(config, root, {
+    archive: true,
+    receiverId: receiverId('lightbox', config.gateway.port),
+  });
   const worker = await startWorker({
     ...services,
     log: root,

@@ -3,6 +3,7 @@
  * in-process queue over the spool. Services mode: S3/MinIO, PostgreSQL, BullMQ on Redis. A process asks
  * only for what it uses (the gateway needs neither object store nor index).
  */
+import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { createIndexStore } from './archive/create-index-store.js';
 import { createObjectStore } from './archive/create-object-store.js';
@@ -21,6 +22,21 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export interface ServiceNeeds {
+  /** Object store and index (worker, viewer-api, embedded). */
+  archive: boolean;
+  /**
+   * Set in processes that receive instances into the spool (gateway, viewer-api for STOW-RS,
+   * embedded): names its incoming/ folder and sweeps what a previous run left there.
+   */
+  receiverId?: string;
+}
+
+/** A receiver's identity: stable across restarts of the same process on the same host and port. */
+export function receiverId(role: string, port: number): string {
+  return `${role}-${hostname()}-${port}`;
+}
+
 export interface ArchiveServices extends Services {
   objects: ObjectStore;
   index: IndexStore;
@@ -29,21 +45,24 @@ export interface ArchiveServices extends Services {
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: true },
+  needs: { archive: true; receiverId?: string },
 ): Promise<ArchiveServices>;
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: boolean },
+  needs: ServiceNeeds,
 ): Promise<Services>;
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: boolean },
+  needs: ServiceNeeds,
 ): Promise<Services> {
-  const spool = new Spool(config.spool);
-  const { sweptIncoming } = await spool.init();
-  if (sweptIncoming > 0) log.info({ sweptIncoming }, 'interrupted receptions removed from spool');
+  const spool = new Spool(config.spool, needs.receiverId);
+  await spool.init();
+  if (needs.receiverId) {
+    const sweptIncoming = await spool.sweepIncoming();
+    if (sweptIncoming > 0) log.info({ sweptIncoming }, 'interrupted receptions removed from spool');
+  }
   const queue = createIngestQueue({ config: config.queue, spool, log });
   let objects: ObjectStore | undefined;
   let index: IndexStore | undefined;

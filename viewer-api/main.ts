@@ -2,13 +2,16 @@
 import { loadConfig } from '../config/load.js';
 import { closeOnSignals, runMain } from '../core/lifecycle.js';
 import { createLogger } from '../core/log.js';
-import { createServices } from '../core/services.js';
+import { createServices, receiverId } from '../core/services.js';
 import { startViewerApi } from './viewer-api.js';
 
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.log, { process: 'viewer-api' });
-  const services = await createServices(config, log, { archive: true });
+  const services = await createServices(config, log, {
+    archive: true,
+    receiverId: receiverId('stow', config.viewerApi.port),
+  });
   const viewerApi = await startViewerApi({ config: config.viewerApi, services, log });
   closeOnSignals(log, async () => {
     await viewerApi.close();

@@ -54,14 +54,17 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
-  /** Creates the bucket when it does not exist yet (tolerates a concurrent creator). */
+  /**
+   * Creates the bucket when it does not exist yet. Processes starting together race to create it;
+   * servers answer the loser BucketAlreadyOwnedByYou (AWS, MinIO) or BucketAlreadyExists (s3rver,
+   * others): whatever the answer, the bucket existing afterwards is success.
+   */
   async init(): Promise<void> {
     try {
       if (await this.#client.bucketExists(this.bucket)) return;
       await this.#client.makeBucket(this.bucket, this.#config.region);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'BucketAlreadyOwnedByYou') return;
+      if (await this.#client.bucketExists(this.bucket).catch(() => false)) return;
       throw toStoreError(error);
     }
   }

@@ -1,7 +1,12 @@
 /**
  * The spool: where an instance lives between "received" and "archived".
  *
- *   incoming/<random>.part   being received; never acknowledged; swept at start
+ *   incoming/<receiver>/<random>.part
+ *                            being received by one receiving process (a gateway, a STOW-RS server, or
+ *                            the embedded process); never acknowledged. A receiver clears its own
+ *                            folder when it starts (what a previous run of it left), and removes
+ *                            other receivers' files only once stale: no live reception goes untouched
+ *                            for longer than the association/PDU timeouts allow
  *   ready/<sha256>.dcm       complete, fsynced, renamed: acknowledged once its job is queued
  *   failed/<sha256>.dcm      + .json: the worker could not archive it (kept for an operator, never lost)
  *
@@ -22,25 +27,56 @@ import { SpoolWriter } from './spool-writer.js';
 
 const SPOOL_NAME = /^[0-9a-f]{64}\.dcm$/;
 
+/** A receiver's files untouched for this long belong to a dead process (timeouts are ≤ 60 s). */
+export const STALE_RECEPTION_MS = 10 * 60 * 1000;
+
 export class Spool {
+  readonly incomingRoot: string;
+  /** This process's own receptions. */
   readonly incomingDirectory: string;
   readonly readyDirectory: string;
   readonly failedDirectory: string;
 
-  constructor(private readonly config: SpoolConfig) {
-    this.incomingDirectory = path.join(config.directory, 'incoming');
+  /**
+   * @param receiverId names this process's incoming/ folder; stable across restarts of the same
+   * receiver (e.g. host name and port), so a restart finds and clears what it left behind.
+   */
+  constructor(
+    private readonly config: SpoolConfig,
+    receiverId = 'local',
+  ) {
+    this.incomingRoot = path.join(config.directory, 'incoming');
+    this.incomingDirectory = path.join(this.incomingRoot, receiverId.replace(/[^A-Za-z0-9._-]/g, '_'));
     this.readyDirectory = path.join(config.directory, 'ready');
     this.failedDirectory = path.join(config.directory, 'failed');
   }
 
-  /** Creates the directories and removes receptions that a crash interrupted (never acknowledged). */
-  async init(): Promise<{ sweptIncoming: number }> {
+  /** Creates the directories. Sweeping is the receivers' business (sweepIncoming). */
+  async init(): Promise<void> {
     for (const dir of [this.incomingDirectory, this.readyDirectory, this.failedDirectory]) {
       await mkdir(dir, { recursive: true });
     }
-    const stale = await readdir(this.incomingDirectory);
-    await Promise.all(stale.map((name) => rm(path.join(this.incomingDirectory, name), { force: true })));
-    return { sweptIncoming: stale.length };
+  }
+
+  /**
+   * Removes receptions that were interrupted (never acknowledged): all of this receiver's own (call
+   * before it accepts connections), and other receivers' files untouched for `staleAfterMs`.
+   */
+  async sweepIncoming(staleAfterMs = STALE_RECEPTION_MS): Promise<number> {
+    let swept = 0;
+    const cutoff = Date.now() - staleAfterMs;
+    for (const receiver of await readdir(this.incomingRoot)) {
+      const folder = path.join(this.incomingRoot, receiver);
+      const own = folder === this.incomingDirectory;
+      for (const name of await readdir(folder).catch(() => [])) {
+        const file = path.join(folder, name);
+        const info = await stat(file).catch(() => undefined);
+        if (!info || (!own && info.mtimeMs >= cutoff)) continue;
+        await rm(file, { force: true });
+        swept++;
+      }
+    }
+    return swept;
   }
 
   /** Opens a reception. Feed it bytes, end() it, validate, then commit() or abort(). */

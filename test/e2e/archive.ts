@@ -129,6 +129,4 @@ export async function listS3Keys(client: MinioClient, bucket: string): Promise<s
 }
 
 /** Entries of a spool sub-directory ('' when it does not exist yet). */
-export async function spoolEntries(spoolDirectory: string, sub: string): Promise<string[]> {
-  return readdir(path.join(spoolDirectory, sub)).catch(() => []);
-}
+export { spoolEntries } from '../helpers/spool.js';

@@ -225,7 +225,7 @@ if (
     ctx.httpPort = await freePort();
     ctx.acknowledged = new Map();
     // The worker first, until it has made the bucket and migrated the index: viewer-api started
-    // at the same moment may lose the bucket-creation race (see the test.failing below).
+    // at the same moment would race it for the bucket (covered by its own test below).
     ctx.worker = startWorkerProcess();
     await waitFor(
       'the worker to create the bucket and migrate the index',
@@ -438,15 +438,10 @@ if (
     },
   );
 
-  // BUG (core/spool/spool.ts Spool.init, called by core/services.ts createServices in EVERY
-  // process): at start, a process removes everything in spool/incoming/ as "interrupted
-  // receptions". In split mode the spool is shared, so starting a worker (README: "as many as
-  // needed"), a viewer-api or a second gateway deletes the receptions the running gateway is
-  // writing; their commit() then fails (rename ENOENT) and the sender gets 0xA700 for an instance
-  // that was being received normally. Fix: sweep only in the process that receives (the gateway),
-  // and only its own stale files (e.g. incoming/<process id>/, or .part files no live process
-  // holds), never another process's live receptions.
-  test.serial.failing(
+  // A process that starts on a shared spool (a second worker, a viewer-api, another gateway)
+  // must not remove the receptions a running gateway is writing: each receiver sweeps only its
+  // own incoming/ folder, and other receivers' files only once stale.
+  test.serial(
     'a second worker starting while the gateway receives does not break the reception (spool sweep)',
     async (t) => {
       t.timeout(60_000);
@@ -507,14 +502,11 @@ if (
     },
   );
 
-  // BUG (core/archive/s3-object-store.ts, S3ObjectStore.init): two processes starting together on
-  // a fresh bucket (docker compose up: worker and viewer-api) both see no bucket and both call
-  // makeBucket. The loser is tolerated only if the server answers BucketAlreadyOwnedByYou (MinIO);
-  // s3rver, like Ceph RGW and S3 in some regions, answers BucketAlreadyExists, and the process exits
-  // with "object store unavailable". Fix: after a failed makeBucket, call bucketExists again and
-  // return if the bucket is there. Made deterministic by a proxy that lets the two CreateBucket
-  // requests reach S3 one after the other.
-  test.serial.failing(
+  // Two processes starting together on a fresh bucket (docker compose up: worker and viewer-api)
+  // both call makeBucket; s3rver, like Ceph RGW, answers the loser BucketAlreadyExists (MinIO:
+  // BucketAlreadyOwnedByYou). Both must start. A proxy makes the two CreateBucket requests reach S3
+  // one after the other, deterministically.
+  test.serial(
     'two processes starting at once on a fresh bucket both start (concurrent makeBucket)',
     async (t) => {
       const proxy = await startSerialisingS3Proxy(ctx.s3.port);

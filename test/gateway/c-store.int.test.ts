@@ -2,6 +2,7 @@
  * C-ECHO and C-STORE through the real gateway, with dcmtk as the modality. Byte-level claims are made
  * against dcmtk's own storescp in bit-preserving mode (+B) receiving the same send.
  */
+import { spoolEntries } from '../helpers/spool.js';
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -87,7 +88,7 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
       t.is(decodeFileMetaInformation(stored).meta.SourceApplicationEntityTitle, 'STORESCU');
     }
     t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'ready')), []);
-    t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'incoming')), []);
+    t.deepEqual(await spoolEntries(path.join(lightbox.dataDirectory, 'spool'), 'incoming'), []);
   });
 
   test('an invalid SOP Instance UID is refused with 0xC000 and leaves nothing behind', async (t) => {
@@ -107,7 +108,7 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
     await lightbox.settled();
     t.like(await lightbox.services.index.counts(), { instances: 0, studies: 0 });
     t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'ready')), []);
-    t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'incoming')), []);
+    t.deepEqual(await spoolEntries(path.join(lightbox.dataDirectory, 'spool'), 'incoming'), []);
   });
 
   test('an instance above maxInstanceBytes is refused with 0xA700 and nothing is kept', async (t) => {
@@ -129,7 +130,7 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
     t.regex(output, /Received Store Response \(Success\)/, 'the association goes on after a refusal');
     await lightbox.settled();
     t.like(await lightbox.services.index.counts(), { instances: 1 });
-    t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'incoming')), []);
+    t.deepEqual(await spoolEntries(path.join(lightbox.dataDirectory, 'spool'), 'incoming'), []);
   });
 
   test('the same SOP Instance UID with other bytes keeps the first and records a conflict', async (t) => {

@@ -15,6 +15,7 @@
  * of the corpus sends the files in that syntax with storescu proposing it (-xy, -xv…) and storescp
  * preferring it (+xy, +xv…), so that they travel compressed, unchanged.
  */
+import { spoolEntries } from '../helpers/spool.js';
 import test from 'ava';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -206,7 +207,7 @@ if (
     const objects = path.join(lightbox.dataDirectory, 'objects');
     const spool = path.join(lightbox.dataDirectory, 'spool');
     t.deepEqual(await readdir(path.join(spool, 'ready')), [], 'everything accepted is archived');
-    t.deepEqual(await readdir(path.join(spool, 'incoming')), [], 'nothing half-written');
+    t.deepEqual(await spoolEntries(spool, 'incoming'), [], 'nothing half-written');
     t.deepEqual(await readdir(path.join(spool, 'failed')), [], 'the worker archived every one');
 
     // Byte for byte: Lightbox keeps the first bytes under the object key of the SOP Instance UID and

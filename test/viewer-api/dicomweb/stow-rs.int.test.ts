@@ -3,8 +3,8 @@
  * names every instance, stored or failed with its FailureReason; 200 / 202 / 409; the study in the
  * URL is enforced; what is stored is archived (QIDO finds it) and nothing refused is left behind.
  */
+import { spoolEntries } from '../../helpers/spool.js';
 import test from 'ava';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   TEST_API_TOKEN,
@@ -31,7 +31,7 @@ test.before(async () => {
   client = dicomwebClient(lightbox.viewerApi.url);
 });
 test.after('no reception is left in the spool', async (t) => {
-  t.deepEqual(await readdir(path.join(lightbox.dataDirectory, 'spool', 'incoming')), []);
+  t.deepEqual(await spoolEntries(path.join(lightbox.dataDirectory, 'spool'), 'incoming'), []);
 });
 test.after.always(() => lightbox?.stop());
 
@@ -163,8 +163,8 @@ test.serial(
       { SOPInstanceUID: large.SOPInstanceUID, FailureReason: 0xa700 },
     ]);
     t.is(referenced(res.body).length, 0);
-    const incoming = path.join(lightbox.dataDirectory, 'spool', 'incoming');
-    t.deepEqual(await readdir(incoming), [], 'no reception left in the spool');
+    const spool = path.join(lightbox.dataDirectory, 'spool');
+    t.deepEqual(await spoolEntries(spool, 'incoming'), [], 'no reception left in the spool');
   },
 );
 
