@@ -5,12 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { access, constants, link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
 import type { ByteRange, ObjectStat, ObjectStore } from './object-store.js';
+
+/** A temporary file older than this belongs to a write that was interrupted (a link takes µs). */
+const STALE_TMP_MS = 60 * 60 * 1000;
 
 const KEY_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
@@ -88,7 +91,8 @@ export function watchSourceError(body: Readable): () => unknown {
 
 /**
  * Objects under one directory, keyed by relative path. Temporary files are named
- * `<key>.tmp-<random>`; a process killed mid-write can leave one behind (never at a key).
+ * `.tmp/<random>` under the root (same file system, so the final rename is atomic); a process killed
+ * mid-write can leave one there, never at a key, and init() removes those older than an hour.
  */
 export class FsObjectStore implements ObjectStore {
   readonly directory: string;
@@ -97,16 +101,30 @@ export class FsObjectStore implements ObjectStore {
     this.directory = resolve(directory);
   }
 
-  /** Creates the directory (mkdir -p). */
+  /** Creates the directory (mkdir -p) and removes temporary files that a crash left behind. */
   async init(): Promise<void> {
-    await mkdir(this.directory, { recursive: true }).catch(unavailable);
+    await mkdir(this.#tmpDirectory, { recursive: true }).catch(unavailable);
+    const cutoff = Date.now() - STALE_TMP_MS;
+    for (const name of await readdir(this.#tmpDirectory).catch(unavailable)) {
+      const file = join(this.#tmpDirectory, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
+    }
+  }
+
+  get #tmpDirectory(): string {
+    return join(this.directory, '.tmp');
+  }
+
+  #tmpPath(): string {
+    return join(this.#tmpDirectory, randomBytes(8).toString('hex'));
   }
 
   async putObject(key: string, body: Readable, size: number): Promise<void> {
     const path = this.#pathOf(key);
     assertValidSize(size);
     const sourceError = watchSourceError(body);
-    const tmp = `${path}.tmp-${randomBytes(8).toString('hex')}`;
+    const tmp = this.#tmpPath();
     try {
       const firstCreated = await mkdir(dirname(path), { recursive: true });
       // flush: fsync before close, so the rename below publishes durable bytes.
@@ -133,7 +151,7 @@ export class FsObjectStore implements ObjectStore {
     if (info.size !== size) {
       throw new LightboxError('InvalidDataset', 'file size differs from the announced size');
     }
-    const tmp = `${path}.tmp-${randomBytes(8).toString('hex')}`;
+    const tmp = this.#tmpPath();
     try {
       const firstCreated = await mkdir(dirname(path), { recursive: true });
       await link(filePath, tmp);

@@ -155,10 +155,10 @@ if (await requireTool(test, 'storescu')) {
       const row = await index.getInstance(byPath.get(file)!.SOPInstanceUID);
       if (row) expectedKeys.add(row.objectKey);
     }
-    // FsObjectStore documents that a process killed between link() and rename() leaves a
-    // `<key>.tmp-<random>` behind (never at a key); nothing removes it later. Reported, tolerated.
+    // A process killed between link() and rename() leaves a temporary under .tmp/ (never at a
+    // key); the object store removes those once they are an hour old.
     const stored = await listFiles(objects);
-    const leftovers = stored.filter((key) => /\.tmp-[0-9a-f]{16}$/.test(key));
+    const leftovers = stored.filter((key) => /^\.tmp\/[0-9a-f]{16}$/.test(key));
     if (leftovers.length > 0)
       t.log(`object store temporaries left by the kill: ${leftovers.join(', ')}`);
     const stray = stored.filter((key) => !expectedKeys.has(key) && !leftovers.includes(key));
