@@ -30,7 +30,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     ...services,
     log: root,
     concurrency: config.queue.concurrency,
-    reconcileAfterMs: config.queue.kind === 'bullmq' ? 120_000 : 0,
+    reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
   });
   const gateway = await startGateway({ config: config.gateway, ...services, log: root });
   const viewerApi = await startViewerApi({

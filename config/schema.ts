@@ -64,6 +64,11 @@ export const QueueConfig = z.discriminatedUnion('kind', [
     concurrency: z.coerce.number().int().min(1).max(256).default(8),
     attempts: z.coerce.number().int().min(1).default(10),
     backoffMs: z.coerce.number().int().min(0).default(1000),
+    /**
+     * A ready/ entry older than this with no job (its enqueue failed: the sender was told to retry)
+     * is queued again by the workers' reconciliation.
+     */
+    reconcileAfterMs: z.coerce.number().int().min(1000).default(120_000),
   }),
 ]);
 

@@ -13,7 +13,7 @@ runMain(async () => {
     ...services,
     log,
     concurrency: config.queue.concurrency,
-    reconcileAfterMs: config.queue.kind === 'bullmq' ? 120_000 : 0,
+    reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
   });
   closeOnSignals(log, async () => {
     await worker.close();
