@@ -41,6 +41,7 @@ function config(overrides: Partial<BullMqQueueConfig>): BullMqQueueConfig {
     concurrency: 8,
     attempts: 3,
     backoffMs: 10,
+    reconcileAfterMs: 120_000,
     ...overrides,
   };
 }
