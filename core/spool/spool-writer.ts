@@ -31,6 +31,8 @@ export interface SpoolWriterOptions {
 
 export class SpoolWriter extends Writable {
   private handle: FileHandle | undefined;
+  /** The tmp file's creation, started at once: _construct and abort() both wait for it. */
+  private readonly opening: Promise<FileHandle>;
   private readonly hash: Hash = createHash('sha256');
   private written = 0;
   private received = 0;
@@ -41,6 +43,8 @@ export class SpoolWriter extends Writable {
 
   constructor(private readonly options: SpoolWriterOptions) {
     super({ highWaterMark: 1024 * 1024 });
+    this.opening = open(options.tmpPath, 'wx', 0o640);
+    this.opening.catch(() => undefined); // observed in _construct
   }
 
   /** Bytes received so far (including any dropped after a failure). */
@@ -64,7 +68,7 @@ export class SpoolWriter extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.options.tmpPath, 'wx', 0o640).then(
+    this.opening.then(
       (handle) => {
         this.handle = handle;
         callback();
@@ -168,6 +172,8 @@ export class SpoolWriter extends Writable {
     if (this.settled) return;
     this.settled = true;
     if (!this.writableFinished && !this.destroyed) this.destroy();
+    // An abort right after open() must not race the file's creation: it would leak file and fd.
+    this.handle ??= await this.opening.catch(() => undefined);
     await this.closeHandle().catch(() => undefined);
     await unlink(this.options.tmpPath).catch(() => undefined);
   }
