@@ -8,6 +8,7 @@
 import type Koa from 'koa';
 import { STATUS_CODES } from 'node:http';
 import { isLightboxError, type LightboxErrorCode } from '../core/errors.js';
+import { isRenderError } from '../core/imaging/index.js';
 import type { Logger } from '../core/log.js';
 
 const STATUS: Record<LightboxErrorCode, number> = {
@@ -41,6 +42,10 @@ export function toProblem(error: unknown): Problem {
   if (isLightboxError(error)) {
     status = STATUS[error.code] ?? 500;
     detail = error.code === 'Forbidden' ? 'not found' : error.message;
+  } else if (isRenderError(error)) {
+    // core/imaging's errors carry their PS3.18 status and a message safe to show.
+    status = error.status;
+    detail = error.message;
   } else {
     // Koa and the router raise http-errors (e.g. a malformed URL): their 4xx are the client's.
     const candidate = (error as { status?: unknown; expose?: unknown; message?: unknown }) ?? {};

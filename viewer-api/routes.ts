@@ -2,9 +2,6 @@
  * THE route table of viewer-api. Every path the API serves is listed here, with the PS3.18 section
  * that defines it. Everything under /dicom-web needs the bearer token (auth.ts); what a principal may
  * read is decided per study in core/grants (404 when not granted).
- *
- * Not here yet: rendered and thumbnail resources (PS3.18 §10.4.1.1.5-6) and WADO-URI (§10.4.2),
- * being built separately; they will be wired into this table.
  */
 import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
@@ -19,6 +16,7 @@ import { wadoRs } from './dicomweb/wado-rs.js';
 import { wadoRsBulkdata } from './dicomweb/wado-rs-bulkdata.js';
 import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
+import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 
 export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
   const router = new Router();
@@ -50,6 +48,7 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   const frames = wadoRsFrames(deps);
   const bulkdata = wadoRsBulkdata(deps);
   const stow = stowRs(deps);
+  const rendered = wadoRsRendered(deps);
   const study = '/studies/:study';
   const series = `${study}/series/:series`;
   const instance = `${series}/instances/:instance`;
@@ -72,10 +71,23 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   dicomweb.get(`${instance}/metadata`, metadata.retrieveInstanceMetadata);
   dicomweb.get(`${instance}/frames/:frames`, frames.retrieveFrames);
   dicomweb.get(`${instance}/bulkdata/:path`, bulkdata.retrieveBulkdata);
+  // Rendered (§10.4.1.1.5) and thumbnail (§10.4.1.1.6) resources.
+  dicomweb.get(`${instance}/rendered`, rendered.retrieveRenderedInstance);
+  dicomweb.get(`${instance}/frames/:frames/rendered`, rendered.retrieveRenderedFrame);
+  dicomweb.get(`${study}/thumbnail`, rendered.retrieveThumbnail);
+  dicomweb.get(`${series}/thumbnail`, rendered.retrieveThumbnail);
+  dicomweb.get(`${instance}/thumbnail`, rendered.retrieveThumbnail);
+  dicomweb.get(`${instance}/frames/:frames/thumbnail`, rendered.retrieveThumbnail);
   // STOW-RS, PS3.18 §10.5: store instances, optionally into a named study.
   dicomweb.post('/studies', stow.storeInstances);
   dicomweb.post(study, stow.storeInstances);
 
   router.use(dicomweb.routes(), dicomweb.allowedMethods());
+
+  // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
+  const wadoUri = new Router();
+  wadoUri.use(authenticate(config.apiToken));
+  wadoUri.get('/wado', rendered.wadoUri);
+  router.use(wadoUri.routes(), wadoUri.allowedMethods());
   return router;
 }
