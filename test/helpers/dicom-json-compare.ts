@@ -83,7 +83,7 @@ export function compareDicomJson(
 }
 
 /** What a little endian UN value holds when read as `vr` (text VRs and AT; enough for these files). */
-function unknownValues(vr: string, base64: string | undefined): unknown[] | undefined {
+export function unknownValues(vr: string, base64: string | undefined): unknown[] | undefined {
   const bytes = Buffer.from(base64 ?? '', 'base64');
   if (bytes.length === 0) return undefined;
   if (vr === 'AT') {
@@ -99,7 +99,7 @@ function unknownValues(vr: string, base64: string | undefined): unknown[] | unde
   return values;
 }
 
-function sameValue(
+export function sameValue(
   vr: string,
   ours: unknown[] | undefined,
   theirs: unknown[] | undefined,

@@ -3,13 +3,14 @@
  * reader (dcmtk's dcmdump and dcm2json): values are compared, not just "it parsed".
  */
 import test from 'ava';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DicomJson } from '../../../core/archive/index-store.js';
 import { isLightboxError } from '../../../core/errors.js';
 import { readPart10Header, type Part10Header } from '../../../core/dicom/part10-header.js';
 import { run } from '../../helpers/dcmtk.js';
+import { dcm2json, sameValue, unknownValues } from '../../helpers/dicom-json-compare.js';
 import { pydicomManifest, sample, type ManifestEntry } from '../../helpers/samples.js';
 import { requireService, requireTool } from '../../helpers/tools.js';
 
@@ -123,7 +124,7 @@ if (ready) {
     const compared: string[] = [];
     await eachLimited(accepted, 8, async (file) => {
       if (DCMTK_CANNOT_DECODE.has(file.name)) return;
-      const reference = await dcm2json(file, scratch);
+      const reference = await dcm2json(file.path, scratch, file.name);
       const differences: string[] = [];
       compareDatasets(headers.get(file.name)!.dataset, reference, '', differences);
       t.deepEqual(differences, [], file.name);
@@ -236,19 +237,6 @@ async function dcmdump(path: string): Promise<{ elements: Map<string, string>; u
   return { elements, utf8 };
 }
 
-/** dcm2json of the file; for encapsulated pixel data (which it refuses) of a copy without it. */
-async function dcm2json(file: ManifestEntry, scratch: string): Promise<DicomJson> {
-  let result = await run('dcm2json', ['-fc', file.path]);
-  if (result.code !== 0 && /compressed pixel data/.test(result.stderr)) {
-    const copy = join(scratch, file.name);
-    await copyFile(file.path, copy);
-    await run('dcmodify', ['-q', '-nb', '-ea', '(7fe0,0010)', copy]);
-    result = await run('dcm2json', ['-fc', copy]);
-  }
-  if (result.code !== 0) throw new Error(`dcm2json ${file.name}: ${result.stderr}`);
-  return JSON.parse(result.stdout) as DicomJson;
-}
-
 /**
  * Deep comparison with dcm2json's output. Known, intended differences: dcm2json rewrites
  * SpecificCharacterSet to ISO_IR 192 (it converted the text), prints FL with 9 digits (we print the
@@ -278,42 +266,6 @@ function compareDatasets(ours: DicomJson, theirs: DicomJson, path: string, out: 
       out.push(`${where} ${JSON.stringify(a).slice(0, 100)} ≠ ${JSON.stringify(b).slice(0, 100)}`);
     }
   }
-}
-
-/** What a little endian UN value holds when read as `vr` (text VRs and AT; enough for these files). */
-function unknownValues(vr: string, base64: string | undefined): unknown[] | undefined {
-  const bytes = Buffer.from(base64 ?? '', 'base64');
-  if (bytes.length === 0) return undefined;
-  if (vr === 'AT')
-    return [
-      bytes.readUInt16LE(0).toString(16).padStart(4, '0') +
-        bytes.readUInt16LE(2).toString(16).padStart(4, '0'),
-    ].map((v) => v.toUpperCase());
-  const values = bytes
-    .toString('latin1')
-    .split('\\')
-    .map((v) => v.replace(/^[ \0]+|[ \0]+$/g, ''));
-  if (vr === 'IS' || vr === 'DS') return values.map(Number);
-  if (vr === 'PN') return values.map((v) => ({ Alphabetic: v }));
-  return values;
-}
-
-function sameValue(
-  vr: string,
-  ours: unknown[] | undefined,
-  theirs: unknown[] | undefined,
-): boolean {
-  if ((vr === 'IS' || vr === 'DS') && theirs) {
-    const numbers = theirs.map((v) => (typeof v === 'number' ? v : null));
-    theirs = numbers.every((v) => v === null) ? undefined : numbers;
-  }
-  if (vr === 'FL' && ours && theirs) {
-    return (
-      ours.length === theirs.length &&
-      ours.every((v, i) => Math.fround(v as number) === Math.fround(theirs![i] as number))
-    );
-  }
-  return JSON.stringify(ours) === JSON.stringify(theirs);
 }
 
 async function eachLimited<T>(
