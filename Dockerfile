@@ -17,4 +17,4 @@ USER lightbox
 # DIMSE and HTTP; bind to all interfaces inside the container only (compose publishes the ports).
 ENV DICOM_HOST=0.0.0.0 HTTP_HOST=0.0.0.0 SPOOL_DIR=/spool
 EXPOSE 11112 8042
-CMD ["node", "dist/bin/lightbox.js"]
+CMD ["node", "--heap-growing-percent=300", "dist/bin/lightbox.js"]
