@@ -19,7 +19,8 @@ import { ensureCorpus } from './corpus.js';
 import { exportCommit, type LightboxOptions } from './lightbox-process.js';
 import { ORTHANC_BINARY } from './orthanc.js';
 import { formatBig, formatTable, summarize } from './report.js';
-import { runBig, runIngest, type BigRun, type IngestRun } from './run.js';
+import { runBig, type BigRun } from './big.js';
+import { runIngest, type IngestRun } from './run.js';
 import type { ThreadSpent } from './proc.js';
 import type { TargetName } from './server.js';
 

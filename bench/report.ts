@@ -3,7 +3,8 @@
  * Lightbox / Orthanc ratio of throughput (acknowledged and indexed), a plain-text table for the
  * terminal and a Markdown one for docs/benchmarks.md.
  */
-import type { BigRun, IngestRun } from './run.js';
+import type { BigRun } from './big.js';
+import type { IngestRun } from './run.js';
 import type { TargetName } from './server.js';
 
 /** The median run of one target at one association count. */

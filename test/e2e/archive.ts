@@ -11,7 +11,7 @@ import { Client as MinioClient } from 'minio';
 import pg from 'pg';
 import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
 import type { S3rverHandle } from '../helpers/s3rver.js';
-import { encodeInstance, makeUID } from '../helpers/synthetic.js';
+import { encodeInstance, makeUID, writeInstanceFile } from '../helpers/synthetic.js';
 
 export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -54,6 +54,30 @@ export async function writeStudy(
     instances.push({ path: file, SOPInstanceUID, StudyInstanceUID, SeriesInstanceUID });
   }
   return instances;
+}
+
+/**
+ * The study's files with one large instance (2048 × 4096 × 16 bit = 16 MiB, sparse) of its first
+ * series inserted at `position`: the one a kill lands on, mid-reception.
+ */
+export async function withLargeInstance(
+  study: SentInstance[],
+  file: string,
+  position: number,
+): Promise<{ files: string[]; large: string; largeUID: string }> {
+  const { SOPInstanceUID } = await writeInstanceFile(
+    file,
+    {
+      StudyInstanceUID: study[0]!.StudyInstanceUID,
+      SeriesInstanceUID: study[0]!.SeriesInstanceUID,
+      Rows: 2048,
+      Columns: 4096,
+    },
+    { sparse: true },
+  );
+  const files = study.map((i) => i.path);
+  files.splice(position, 0, file);
+  return { files, large: file, largeUID: SOPInstanceUID };
 }
 
 /** One query on its own connection. */

@@ -25,7 +25,7 @@ import {
 } from '../helpers/processes.js';
 import { writeInstanceFile } from '../helpers/synthetic.js';
 import { requireTool } from '../helpers/tools.js';
-import { datasetOf, sha256, spoolEntries, writeStudy } from './archive.js';
+import { datasetOf, sha256, spoolEntries, withLargeInstance, writeStudy } from './archive.js';
 
 const COUNT = 200;
 
@@ -70,19 +70,11 @@ if (await requireTool(test, 'storescu')) {
 
     const study = await writeStudy(input, COUNT, 'emb');
     const killAfter = 20 + Math.floor(Math.random() * 150);
-    const large = path.join(input, 'emb-large.dcm');
-    const { SOPInstanceUID: largeUID } = await writeInstanceFile(
-      large,
-      {
-        StudyInstanceUID: study[0].StudyInstanceUID,
-        SeriesInstanceUID: study[0].SeriesInstanceUID,
-        Rows: 2048,
-        Columns: 4096,
-      },
-      { sparse: true },
+    const { files, large, largeUID } = await withLargeInstance(
+      study,
+      path.join(input, 'emb-large.dcm'),
+      killAfter,
     );
-    const files = study.map((i) => i.path);
-    files.splice(killAfter, 0, large);
 
     const first = await start('lightbox (first run)');
     const sender = spawnStorescu(dicomPort, files);

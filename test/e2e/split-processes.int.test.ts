@@ -52,6 +52,7 @@ import {
   sha256,
   spoolEntries,
   storedCount,
+  withLargeInstance,
   writeStudy,
   type InstanceRow,
   type SentInstance,
@@ -350,19 +351,11 @@ if (
       // At a random position, one large instance (16 MiB): the gateway is killed while it is
       // receiving it, after everything before it was acknowledged.
       const killAfter = 10 + Math.floor(Math.random() * 200);
-      const large = path.join(dir, 'gk-large.dcm');
-      const { SOPInstanceUID: largeUID } = await writeInstanceFile(
-        large,
-        {
-          StudyInstanceUID: study[0].StudyInstanceUID,
-          SeriesInstanceUID: study[0].SeriesInstanceUID,
-          Rows: 2048,
-          Columns: 4096,
-        },
-        { sparse: true },
+      const { files, large, largeUID } = await withLargeInstance(
+        study,
+        path.join(dir, 'gk-large.dcm'),
+        killAfter,
       );
-      const files = study.map((i) => i.path);
-      files.splice(killAfter, 0, large);
       const sender = spawnStorescu(ctx.dicomPort, files);
       t.teardown(() => sender.process.kill9().then(() => undefined));
       const incomingPart = async () => {
