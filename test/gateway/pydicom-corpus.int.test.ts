@@ -97,6 +97,8 @@ function datasetOf(file: Buffer): {
   };
 }
 
+// Extracting the data the first time takes seconds, longer than the probe waits.
+await pydicomManifest().catch(() => undefined);
 if (
   (await requireTool(test, 'storescu')) &&
   (await requireTool(test, 'storescp')) &&
