@@ -5,7 +5,9 @@
  */
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort, portOpen } from '../test/helpers/ports.js';
+
+export { freePort, portOpen };
 
 const tracked = new Set<ChildProcess>();
 const directories = new Set<string>();
@@ -70,18 +72,6 @@ export async function stopProcess(child: ChildProcess, graceMs = 30_000): Promis
   }
 }
 
-/** A free TCP port on 127.0.0.1, for servers that take their port from configuration. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Polls `probe` every `intervalMs` until it returns true; throws after `timeoutMs`. */
 export async function waitUntil(
   what: string,
@@ -95,18 +85,6 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`${what}: not reached in ${options.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
-}
-
-/** True when something accepts TCP connections on 127.0.0.1:`port`. */
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {

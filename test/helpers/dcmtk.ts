@@ -3,7 +3,9 @@
  * in bit-preserving mode (+B) as the reference receiver for byte-level comparisons.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort, portOpen } from './ports.js';
+
+export { freePort };
 
 export interface RunResult {
   code: number | null;
@@ -62,18 +64,6 @@ export function echoscu(
   ]);
 }
 
-/** A free TCP port on 127.0.0.1 (for binaries that cannot listen on port 0 and report it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface Storescp {
   port: number;
   close(): Promise<void>;
@@ -105,15 +95,7 @@ export async function startStorescp(directory: string, aeTitle = 'LIGHTBOX'): Pr
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listens on 127.0.0.1:${port}`);

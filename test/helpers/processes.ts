@@ -8,9 +8,11 @@
  * this module started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, type RunResult } from './dcmtk.js';
+import { type RunResult } from './dcmtk.js';
+import { freePort, portOpen } from './ports.js';
+
+export { portOpen };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -143,18 +145,6 @@ export async function waitFor<T>(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True once something accepts a TCP connection on 127.0.0.1:port. */
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Waits until `p` listens on `port`, failing early (with its output) if it exits. */
