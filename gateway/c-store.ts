@@ -89,17 +89,9 @@ export async function cStore(
     if (!isValidUID(command.AffectedSOPClassUID) || !isValidUID(command.AffectedSOPInstanceUID)) {
       throw new LightboxError('InvalidUID', 'Affected SOP Class/Instance UID is not a valid UID');
     }
-    await acceptInstance(
-      writer,
-      {
-        callingAETitle,
-        expected: {
-          SOPClassUID: command.AffectedSOPClassUID,
-          SOPInstanceUID: command.AffectedSOPInstanceUID,
-        },
-      },
-      queue,
-    );
+    // The meta group carries the command's Affected SOP Class/Instance UIDs: the header check in
+    // acceptInstance refuses a data set that says otherwise (0xA900, PS3.4 B.2.3).
+    await acceptInstance(writer, { callingAETitle }, queue);
     return { status: CStoreStatus.Success };
   } catch (error) {
     await writer.abort();

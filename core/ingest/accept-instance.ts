@@ -6,15 +6,12 @@
  */
 import { extractIndexedAttributes } from '../dicom/attributes.js';
 import { readPart10Header } from '../dicom/part10-header.js';
-import { LightboxError } from '../errors.js';
 import type { IngestJob, IngestQueue } from '../queue/ingest-queue.js';
 import type { SpoolWriter } from '../spool/spool-writer.js';
 
 export interface AcceptContext {
   /** Calling AE title of the association, '' for STOW-RS. */
   callingAETitle: string;
-  /** What the C-STORE command announced (Affected SOP Class/Instance UID), checked against the data set. */
-  expected?: { SOPClassUID: string; SOPInstanceUID: string };
 }
 
 export interface AcceptedInstance {
@@ -43,16 +40,6 @@ export async function acceptInstance(
       head: { bytes: reception.head, size: reception.bytesReceived },
     });
     const attributes = extractIndexedAttributes(header);
-    if (
-      context.expected &&
-      (attributes.SOPClassUID !== context.expected.SOPClassUID ||
-        attributes.SOPInstanceUID !== context.expected.SOPInstanceUID)
-    ) {
-      throw new LightboxError(
-        'DatasetDoesNotMatchSOPClass',
-        'SOP Class/Instance UID of the data set differ from the command',
-      );
-    }
     const spooled = await reception.commit();
     uids = attributes;
     job = {
