@@ -59,7 +59,11 @@ export const QueueConfig = z.discriminatedUnion('kind', [
     kind: z.literal('bullmq'),
     redisUrl: z.string().url(),
     /** Key prefix: each deployment (and each test run) has its own. */
-    prefix: z.string().min(1).regex(/^[^:]+$/, 'no ":" in the prefix').default('lightbox'),
+    prefix: z
+      .string()
+      .min(1)
+      .regex(/^[^:]+$/, 'no ":" in the prefix')
+      .default('lightbox'),
     queueName: z.string().min(1).default('ingest'),
     concurrency: z.coerce.number().int().min(1).max(256).default(8),
     attempts: z.coerce.number().int().min(1).default(10),
@@ -127,6 +131,19 @@ export const ViewerApiConfig = z.object({
   maxInstanceBytes: Bytes.default(8 * 1024 ** 3),
 });
 
+/**
+ * An organisation: an imaging provider whose modalities and PACS send to Lightbox. Studies belong to
+ * the organisation whose AE title sent them (the association's Calling AE Title, or the STOW-RS
+ * caller's organisation). AE titles not listed under any organisation belong to none.
+ */
+export const OrganisationConfig = z.object({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'organisation id: lower-case letters, digits and "-"'),
+  name: z.string().trim().min(1).max(200),
+  aeTitles: z.array(AETitle).default([]),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -138,6 +155,18 @@ export const Config = z.object({
   objects: ObjectsConfig.default({ kind: 'fs', directory: './data/objects' }),
   index: IndexConfig.default({ kind: 'pglite', directory: './data/index' }),
   viewerApi: ViewerApiConfig.default(ViewerApiConfig.parse({})),
+  organisations: z
+    .array(OrganisationConfig)
+    .default([])
+    .refine(
+      (list) =>
+        new Set(list.flatMap((o) => o.aeTitles)).size === list.flatMap((o) => o.aeTitles).length,
+      'an AE title belongs to one organisation only',
+    )
+    .refine(
+      (list) => new Set(list.map((o) => o.id)).size === list.length,
+      'organisation ids are unique',
+    ),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -148,4 +177,5 @@ export type QueueConfig = z.infer<typeof QueueConfig>;
 export type ObjectsConfig = z.infer<typeof ObjectsConfig>;
 export type IndexConfig = z.infer<typeof IndexConfig>;
 export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
+export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
