@@ -8,10 +8,9 @@
  * a Principal type and one canRead.
  */
 
-/** Who is asking, as the HTTP edge resolved it from the request's credential. */
-export type Principal = {
-  kind: 'archive-reader';
-};
+import type { Principal } from './principal.js';
+
+export type { Principal } from './principal.js';
 
 /** Which studies a principal may see in a search: all of them, or exactly these. */
 export type StudyScope = { all: true } | { all: false; StudyInstanceUIDs: readonly string[] };

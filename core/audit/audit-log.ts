@@ -1,0 +1,49 @@
+/**
+ * The audit trail port: every query, retrieve, store, grant change, export and deletion is recorded
+ * as one AuditEvent (who, what, when, how). A patient can read the events about their own records.
+ * Events go to the index database, not to logs: logs carry no patient data.
+ */
+import type { Principal } from '../grants/principal.js';
+
+export type AuditAction =
+  | 'query'
+  | 'retrieve'
+  | 'store'
+  | 'grant-create'
+  | 'grant-revoke'
+  | 'share-link-create'
+  | 'share-link-revoke'
+  | 'share-link-unlock'
+  | 'sign-in'
+  | 'export'
+  | 'erasure'
+  | 'restriction'
+  | 'rectification'
+  | 'deidentified-share';
+
+/** How the access happened. */
+export type AuditChannel = 'dicomweb' | 'share-link' | 'dimse' | 'api' | 'portal' | 'cli';
+
+export interface AuditEvent {
+  action: AuditAction;
+  principal: Principal;
+  via: AuditChannel;
+  outcome: 'ok' | 'denied' | 'error';
+  /** What was touched, as precisely as known. */
+  patientKey?: string;
+  StudyInstanceUID?: string;
+  SeriesInstanceUID?: string;
+  SOPInstanceUID?: string;
+  /** Small, PHI-free details (counts, grant id, query keys used, never their values). */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  /**
+   * Records one event. Never blocks the request it describes for long and never throws into it;
+   * implementations batch writes and report their own failures to the log.
+   */
+  record(event: AuditEvent): void;
+  /** Waits until every recorded event is durable (tests, shutdown). */
+  flush(): Promise<void>;
+}
