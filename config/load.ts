@@ -50,6 +50,9 @@ export const ENVIRONMENT = {
   HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
   LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
   LOG_LEVEL: 'log.level',
+  OPS_ENABLED: 'ops.enabled (true|false): the gateway and worker ops listener',
+  OPS_HOST: 'ops.host (gateway and worker: /metrics, /healthz, /readyz)',
+  OPS_PORT: 'ops.port (default 9464 gateway, 9465 worker; 0 = any free port)',
 } as const;
 
 function bool(value: string | undefined): boolean | string | undefined {
@@ -143,6 +146,7 @@ function fromEnvironment(rawEnv: Env): Json {
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
     },
     log: { level: env.LOG_LEVEL },
+    ops: { enabled: bool(env.OPS_ENABLED), host: env.OPS_HOST, port: env.OPS_PORT },
   });
 }
 

@@ -144,6 +144,18 @@ export const OrganisationConfig = z.object({
   aeTitles: z.array(AETitle).default([]),
 });
 
+/**
+ * Operations endpoints (GET /metrics in the Prometheus text format, /healthz, /readyz). viewer-api and
+ * the embedded mode serve them on the HTTP port; the gateway and each worker open this small listener
+ * of their own. Unset port: 9464 for the gateway, 9465 for a worker (one of each per host; set
+ * OPS_PORT per process to run more on one host, 0 for a free port).
+ */
+export const OpsConfig = z.object({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Port.optional(),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -167,6 +179,7 @@ export const Config = z.object({
       (list) => new Set(list.map((o) => o.id)).size === list.length,
       'organisation ids are unique',
     ),
+  ops: OpsConfig.default(OpsConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -179,3 +192,4 @@ export type IndexConfig = z.infer<typeof IndexConfig>;
 export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
 export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
+export type OpsConfig = z.infer<typeof OpsConfig>;

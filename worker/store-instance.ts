@@ -55,11 +55,17 @@ export async function storeInstance(
       await spool.remove(job.spoolName);
       return 'duplicate';
     case 'conflict': {
-      const conflict = { ...object, objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256) };
+      const conflict = {
+        ...object,
+        objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256),
+      };
       await deps.objects.putFile(conflict.objectKey, file, conflict.size);
       await index.recordConflict(conflict);
       await spool.remove(job.spoolName);
-      deps.log.warn({ sha256: job.sha256 }, 'SOP Instance UID re-sent with other bytes: kept first');
+      deps.log.warn(
+        { sha256: job.sha256 },
+        'SOP Instance UID re-sent with other bytes: kept first',
+      );
       return 'conflict';
     }
     case 'new':

@@ -5,6 +5,7 @@
  * (the sender was told to retry) is queued again, idempotently, so it is archived either way.
  */
 import type { Logger } from '../core/log.js';
+import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore } from '../core/archive/index-store.js';
@@ -21,6 +22,8 @@ export interface WorkerDependencies {
   /** Re-queue ready/ entries older than this (ms); 0 disables (the in-process queue rebuilds itself). */
   reconcileAfterMs: number;
   onStored?: (outcome: StoreOutcome, job: IngestJob) => void;
+  /** Outcomes, retries, final failures and the queue depth (core/ops/metrics.ts). */
+  metrics?: LightboxMetrics;
 }
 
 export interface Worker {
@@ -48,7 +51,9 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
 
   await queue.process(
     async (job, attempt) => {
+      if (attempt > 1) deps.metrics?.jobRetried();
       const outcome = await storeInstance(job, { ...deps, log });
+      deps.metrics?.instanceStored(outcome, job.size);
       log.debug({ outcome, attempt, bytes: job.size }, 'instance archived');
       deps.onStored?.(outcome, job);
     },
@@ -60,11 +65,13 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
           message: (error as Error).message ?? String(error),
         };
         log.error({ reason, spoolName: job.spoolName }, 'instance not archived: moved to failed/');
+        deps.metrics?.jobFailed(reason.code);
         await spool.quarantine(job.spoolName, reason);
       },
     },
   );
 
+  deps.metrics?.observe({ queueDepth: () => queue.depth() });
   let timer: NodeJS.Timeout | undefined;
   if (deps.reconcileAfterMs > 0) {
     const tick = () =>

@@ -12,6 +12,7 @@ import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
 import { canRead } from '../../core/grants/grants.js';
 import type { Logger } from '../../core/log.js';
+import type { LightboxMetrics } from '../../core/ops/metrics.js';
 import type { IngestQueue } from '../../core/queue/ingest-queue.js';
 import type { Spool } from '../../core/spool/spool.js';
 import { principalOf } from '../auth.js';
@@ -24,6 +25,7 @@ export interface DicomWebDeps {
   queue: IngestQueue;
   config: ViewerApiConfig;
   log: Logger;
+  metrics?: LightboxMetrics;
 }
 
 /** The mount point of the DICOMweb service (PS3.18 §8.2: the base URL of the origin server). */

@@ -69,11 +69,18 @@ export function wadoRsRendered(deps: DicomWebDeps) {
       }
       const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined);
       const [instance] = await instancesOf(ctx);
-      send(ctx, await renderFrame({ bytes: await bytesOf(instance!), frameNumber: frames[0]! }, options));
+      send(
+        ctx,
+        await renderFrame({ bytes: await bytesOf(instance!), frameNumber: frames[0]! }, options),
+      );
     },
 
     async retrieveThumbnail(ctx: Koa.Context) {
-      const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined, 'thumbnail');
+      const options = parseRenderedQuery(
+        ctx.query as Query,
+        ctx.get('Accept') || undefined,
+        'thumbnail',
+      );
       const frames = (ctx.params as { frames?: string }).frames;
       const frameNumber = frames === undefined ? undefined : parseFrameList(frames)[0];
       const candidates = thumbnailCandidates(await instancesOf(ctx));
@@ -98,14 +105,16 @@ export function wadoRsRendered(deps: DicomWebDeps) {
      */
     async wadoUri(ctx: Koa.Context) {
       const query = ctx.query as Query;
-      const single = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+      const single = (name: string) =>
+        typeof query[name] === 'string' ? (query[name] as string) : undefined;
       if (single('requestType') !== 'WADO') {
         throw new LightboxError('BadRequest', 'requestType must be WADO');
       }
       const StudyInstanceUID = assertValidUID(single('studyUID'), 'studyUID');
       const SeriesInstanceUID = assertValidUID(single('seriesUID'), 'seriesUID');
       const SOPInstanceUID = assertValidUID(single('objectUID'), 'objectUID');
-      if (!canRead(principalOf(ctx), StudyInstanceUID)) throw new LightboxError('NotFound', 'not found');
+      if (!canRead(principalOf(ctx), StudyInstanceUID))
+        throw new LightboxError('NotFound', 'not found');
       const [instance] = await deps.index.findStoredInstances({
         StudyInstanceUID,
         SeriesInstanceUID,
