@@ -3,5 +3,9 @@
  * here (keep the list sorted by name so that merges only add lines).
  */
 import type { CliCommand } from '../command.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { reindex } from './reindex.js';
+import { verify } from './verify.js';
 
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [exportCommand, importCommand, reindex, verify];

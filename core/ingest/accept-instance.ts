@@ -57,5 +57,9 @@ export async function acceptInstance(
   // The file stays in ready/ if queueing fails: the sender is told to retry, and the worker's
   // reconciliation archives the orphan (idempotently) if the sender does not. Nothing is lost either way.
   await queue.enqueue(job);
-  return { job, StudyInstanceUID: uids.StudyInstanceUID, SeriesInstanceUID: uids.SeriesInstanceUID };
+  return {
+    job,
+    StudyInstanceUID: uids.StudyInstanceUID,
+    SeriesInstanceUID: uids.SeriesInstanceUID,
+  };
 }

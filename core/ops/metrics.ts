@@ -8,8 +8,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** How an instance came in: DIMSE C-STORE, DICOMweb STOW-RS, or `lightbox import`. */
-export type IngestVia = 'c-store' | 'stow-rs' | 'import';
+/** How an instance came in: DIMSE C-STORE or DICOMweb STOW-RS. */
+export type IngestVia = 'c-store' | 'stow-rs';
 
 export type AssociationRejection = 'called-ae' | 'calling-ae' | 'max-associations';
 
