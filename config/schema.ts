@@ -169,6 +169,18 @@ export const AuthConfig = z.object({
   clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(30),
 });
 
+/**
+ * Operations endpoints (GET /metrics in the Prometheus text format, /healthz, /readyz). viewer-api and
+ * the embedded mode serve them on the HTTP port; the gateway and each worker open this small listener
+ * of their own. Unset port: 9464 for the gateway, 9465 for a worker (one of each per host; set
+ * OPS_PORT per process to run more on one host, 0 for a free port).
+ */
+export const OpsConfig = z.object({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Port.optional(),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -193,6 +205,7 @@ export const Config = z.object({
       'organisation ids are unique',
     ),
   auth: AuthConfig.default(AuthConfig.parse({})),
+  ops: OpsConfig.default(OpsConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -206,3 +219,4 @@ export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
 export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
 export type AuthConfig = z.infer<typeof AuthConfig>;
+export type OpsConfig = z.infer<typeof OpsConfig>;

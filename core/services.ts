@@ -32,6 +32,8 @@ export interface ServiceNeeds {
    * embedded): names its incoming/ folder and sweeps what a previous run left there.
    */
   receiverId?: string;
+  /** Who owns a PGlite index while this runs (named to the next process that tries). */
+  owner?: string;
 }
 
 /** A receiver's identity: stable across restarts of the same process on the same host and port. */
@@ -49,7 +51,7 @@ export interface ArchiveServices extends Services {
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: true; receiverId?: string },
+  needs: { archive: true; receiverId?: string; owner?: string },
 ): Promise<ArchiveServices>;
 export async function createServices(
   config: Readonly<Config>,
@@ -74,7 +76,7 @@ export async function createServices(
   try {
     if (needs.archive) {
       objects = await createObjectStore(config.objects);
-      index = await createIndexStore(config.index);
+      index = await createIndexStore(config.index, { purpose: needs.owner });
       await index.migrate();
       grants = await createGrantServices(config, index.sql, log);
     }

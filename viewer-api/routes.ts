@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
 import type { Logger } from '../core/log.js';
+import { opsResponse, type OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
 import { Authenticator } from '../core/grants/authenticator.js';
 import { authenticate } from './auth.js';
@@ -24,28 +25,29 @@ import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 
-export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
+export function routes(
+  services: ArchiveServices,
+  config: ViewerApiConfig,
+  log: Logger,
+  ops: OpsEndpoints,
+): Router {
   const router = new Router();
-  /** Liveness: the process answers. */
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  /** Readiness: the index and object store answer. */
-  router.get('/readyz', async (ctx) => {
-    try {
-      await services.index.ping();
-      await services.objects.ping();
-      ctx.body = { status: 'ready', queueDepth: await services.queue.depth() };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
-    }
-  });
+  // Operations (core/ops): /healthz liveness, /readyz readiness (this process's dependencies
+  // answer, 503 otherwise), /metrics (Prometheus text format). No token: no patient data in them.
+  for (const path of ['/healthz', '/readyz', '/metrics']) {
+    router.get(path, async (ctx) => {
+      const answer = (await opsResponse(path, ops))!;
+      ctx.status = answer.status;
+      ctx.type = answer.contentType;
+      ctx.body = answer.body;
+    });
+  }
 
   const deps: DicomWebDeps = {
     ...services,
     access: services.grants.access,
     audit: services.grants.audit,
+    metrics: ops.metrics,
     layouts: new InstanceLayouts(services.objects),
     config,
     log,

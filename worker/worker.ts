@@ -7,6 +7,7 @@
 import type { OrganisationConfig } from '../config/schema.js';
 import type { AuditLog } from '../core/audit/audit-log.js';
 import type { Logger } from '../core/log.js';
+import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore } from '../core/archive/index-store.js';
@@ -28,6 +29,8 @@ export interface WorkerDependencies {
   onStored?: (outcome: StoreOutcome, job: IngestJob) => void;
   /** One 'store' audit event per archived instance (core/audit). */
   audit?: AuditLog;
+  /** Outcomes, retries, final failures and the queue depth (core/ops/metrics.ts). */
+  metrics?: LightboxMetrics;
 }
 
 export interface Worker {
@@ -55,7 +58,9 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
 
   await queue.process(
     async (job, attempt) => {
+      if (attempt > 1) deps.metrics?.jobRetried();
       const outcome = await storeInstance(job, { ...deps, log });
+      deps.metrics?.instanceStored(outcome, job.size);
       log.debug({ outcome, attempt, bytes: job.size }, 'instance archived');
       deps.onStored?.(outcome, job);
       deps.audit?.record(storeEvent(job, outcome, deps.organisations ?? []));
@@ -68,11 +73,13 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
           message: (error as Error).message ?? String(error),
         };
         log.error({ reason, spoolName: job.spoolName }, 'instance not archived: moved to failed/');
+        deps.metrics?.jobFailed(reason.code);
         await spool.quarantine(job.spoolName, reason);
       },
     },
   );
 
+  deps.metrics?.observe({ queueDepth: () => queue.depth() });
   let timer: NodeJS.Timeout | undefined;
   if (deps.reconcileAfterMs > 0) {
     const tick = () =>
