@@ -32,7 +32,13 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
   });
-  const gateway = await startGateway({ config: config.gateway, ...services, log: root });
+  const gateway = await startGateway({
+    config: config.gateway,
+    ...services,
+    dimse: config.dimse,
+    organisations: config.organisations,
+    log: root,
+  });
   const viewerApi = await startViewerApi({
     config: { ...config.viewerApi, apiToken: await apiToken(config, root) },
     services,

@@ -6,7 +6,9 @@
  */
 import net from 'node:net';
 import dimse from 'dcmjs-dimse';
-import type { GatewayConfig } from '../config/schema.js';
+import { DimseConfig, type GatewayConfig, type OrganisationConfig } from '../config/schema.js';
+import type { IndexStore } from '../core/archive/index-store.js';
+import type { ObjectStore } from '../core/archive/object-store.js';
 import type { Logger } from '../core/log.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
@@ -17,6 +19,11 @@ export interface GatewayDependencies {
   spool: Spool;
   queue: IngestQueue;
   log: Logger;
+  /** Query/Retrieve and Storage Commitment need the archive; without it only C-ECHO and C-STORE. */
+  index?: IndexStore;
+  objects?: ObjectStore;
+  dimse?: DimseConfig;
+  organisations?: readonly OrganisationConfig[];
   onInstance?: ScpContext['onInstance'];
 }
 
@@ -36,6 +43,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
   // dcmjs-dimse logs AE titles and command data sets through loglevel at info; Lightbox logs itself.
   dimse.log.setLevel('silent');
   const sockets = new Set<net.Socket>();
+  const archive =
+    deps.index && deps.objects ? { index: deps.index, objects: deps.objects } : undefined;
+  const dimseConfig = deps.dimse ?? DimseConfig.parse({});
+  const organisations = deps.organisations ?? [];
 
   const server = net.createServer((socket) => {
     if (sockets.size >= config.maxAssociations) {
@@ -45,7 +56,13 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
     }
     sockets.add(socket);
     socket.setNoDelay(true);
-    const scp = new LightboxScp(socket, { ...deps, log });
+    const scp = new LightboxScp(socket, {
+      ...deps,
+      archive,
+      dimse: dimseConfig,
+      organisations,
+      log,
+    });
     (scp as unknown as { connected: boolean }).connected = true;
     scp.on('networkError', () => socket.destroy());
     socket.on('error', () => socket.destroy());
@@ -61,7 +78,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
   });
   server.on('error', (error) => log.error({ err: error }, 'gateway server error'));
   const address = server.address() as net.AddressInfo;
-  log.info({ host: address.address, port: address.port, aeTitle: config.aeTitle }, 'DIMSE listening');
+  log.info(
+    { host: address.address, port: address.port, aeTitle: config.aeTitle },
+    'DIMSE listening',
+  );
 
   return {
     port: address.port,

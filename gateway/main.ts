@@ -8,11 +8,22 @@ import { startGateway } from './gateway.js';
 runMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.log, { process: 'gateway' });
+  // Query/Retrieve reads the index and objects; PGlite belongs to one process (the worker's), so a
+  // split gateway offers them only on PostgreSQL.
+  const archive = config.index.kind === 'postgres';
+  if (!archive)
+    log.warn('index is PGlite: this gateway offers no Query/Retrieve or Storage Commitment');
   const services = await createServices(config, log, {
-    archive: false,
+    archive,
     receiverId: receiverId('gateway', config.gateway.port),
   });
-  const gateway = await startGateway({ config: config.gateway, ...services, log });
+  const gateway = await startGateway({
+    config: config.gateway,
+    ...services,
+    dimse: config.dimse,
+    organisations: config.organisations,
+    log,
+  });
   closeOnSignals(log, async () => {
     await gateway.close();
     await services.close();

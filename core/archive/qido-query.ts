@@ -130,9 +130,8 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   if (query.SeriesInstanceUID) {
     where.push(`se.series_instance_uid = ${param(query.SeriesInstanceUID)}`);
   }
-  if (!query.scope.all) {
-    where.push(`s.study_instance_uid = ANY(${param(query.scope.StudyInstanceUIDs)}::text[])`);
-  }
+  const scoped = scopeCondition(query.scope, 's.study_instance_uid', param);
+  if (scoped) where.push(scoped);
   for (const { attribute, matcher } of query.matches) {
     const condition =
       attribute.keyword === 'ModalitiesInStudy'
@@ -144,8 +143,21 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   return where;
 }
 
+/**
+ * The principal's study scope (core/grants) as a condition on a StudyInstanceUID column, or undefined
+ * when the scope is every study. Every search and retrieve of the index applies it in SQL.
+ */
+export function scopeCondition(
+  scope: StudyScope,
+  studyInstanceUIDColumn: string,
+  param: (v: unknown) => string,
+): string | undefined {
+  if (scope.all) return undefined;
+  return `${studyInstanceUIDColumn} = ANY(${param(scope.StudyInstanceUIDs)}::text[])`;
+}
+
 /** One match as SQL, or undefined for a universal match. */
-function matchSql(
+export function matchSql(
   column: string,
   attribute: QidoAttribute,
   matcher: Matcher,
@@ -201,7 +213,10 @@ function upperBound(attribute: QidoAttribute, to: string): string {
 }
 
 /** A result row as DICOM JSON (PS3.18 §F.2), tags in ascending order. */
-export function rowToDicomJson(row: Record<string, unknown>, query: QidoQuery): DicomJson {
+export function rowToDicomJson(
+  row: Record<string, unknown>,
+  query: Pick<QidoQuery, 'attributes'>,
+): DicomJson {
   const out: DicomJson = {};
   const extra = row.extra as DicomJson | null | undefined;
   if (extra) {
