@@ -59,9 +59,19 @@ export async function findscu(port: number, options: QrOptions): Promise<FindRes
   }
 }
 
-/** C-MOVE to `destination` (an AE the SCP knows); movescu itself receives nothing. */
+/**
+ * C-MOVE to `destination` (an AE the SCP knows); movescu itself receives nothing. Debug output (-d)
+ * dumps each C-MOVE-RSP, sub-operation counts included ("Completed Suboperations : 5").
+ */
 export function movescu(port: number, destination: string, options: QrOptions): Promise<RunResult> {
-  return run('movescu', [...common(port, options), '-aem', destination, '127.0.0.1', String(port)]);
+  return run('movescu', [
+    ...common(port, options),
+    '-d',
+    '-aem',
+    destination,
+    '127.0.0.1',
+    String(port),
+  ]);
 }
 
 /** C-GET into `directory`, bit-preserving (+B): the files hold the data sets exactly as received. */
@@ -76,16 +86,27 @@ export function getscu(port: number, directory: string, options: QrOptions): Pro
   ]);
 }
 
-/** The final response line of a dcmtk SCU's verbose output, e.g. "Success" or "Warning". */
-export function statuses(output: string): string[] {
-  return [
-    ...output.matchAll(/Received (?:Final )?(?:Find|Move|Get) Response[^\n]*\((\w[^)]*)\)/g),
-  ].map((m) => m[1]);
-}
-
 /** First value of a DICOM JSON attribute, as text (PN: alphabetic). */
 export function value(json: DicomJson, tag: string): string | number | undefined {
   const v = json[tag]?.Value?.[0];
   if (v && typeof v === 'object') return (v as { Alphabetic?: string }).Alphabetic;
   return v as string | number | undefined;
+}
+
+/** The final C-MOVE-RSP of movescu's debug output: its status and sub-operation counts. */
+export function finalMoveResponse(output: string): {
+  status: number;
+  completed: number;
+  failed: number;
+} {
+  const final = output.slice(output.lastIndexOf('Received Final Move Response'));
+  const count = (name: string) =>
+    Number(new RegExp(`${name} Suboperations\\s*: (\\d+)`).exec(final)?.[1] ?? 0);
+  const status = /DIMSE Status\s*: 0x([0-9a-f]{4})/i.exec(final)?.[1];
+  if (status === undefined) throw new Error(`no final C-MOVE response in:\n${output}`);
+  return {
+    status: Number.parseInt(status, 16),
+    completed: count('Completed'),
+    failed: count('Failed'),
+  };
 }
