@@ -46,7 +46,7 @@ export class QueryRetrieveScp {
   private callingAETitle = '';
   /** Message IDs of running C-FIND/C-MOVE/C-GET → cancelled? */
   private readonly running = new Map<number, { cancelled: boolean }>();
-  private readonly reports = new Set<Promise<void>>();
+  private released = false;
 
   constructor(
     private readonly connection: DimseConnection,
@@ -57,9 +57,12 @@ export class QueryRetrieveScp {
     this.callingAETitle = callingAETitle;
   }
 
-  /** Resolves when no Storage Commitment report is being sent on this association. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.reports]);
+  /**
+   * The requester asked to release: a Storage Commitment report not yet sent goes on a new
+   * association (a peer releasing right after N-ACTION-RSP, as Orthanc does, expects it there).
+   */
+  releasing(): void {
+    this.released = true;
   }
 
   private scope() {
@@ -239,18 +242,16 @@ export class QueryRetrieveScp {
     const report = commitmentReport(archive.index, parsed, requester).then((result) =>
       this.deliverReport(result, contextId, ts),
     );
-    const tracked = report.catch((error: unknown) =>
+    void report.catch((error: unknown) =>
       this.context.log.warn({ err: error }, 'storage commitment report not delivered'),
     );
-    this.reports.add(tracked);
-    void tracked.finally(() => this.reports.delete(tracked));
   }
 
   /** Same association while open, else a new one to the requester's configured peer address. */
   private async deliverReport(report: CommitmentReport, contextId: number | undefined, ts: string) {
     const timeout = this.context.dimse.subOperationTimeoutMs;
     const log = this.connection.log;
-    if (this.connection.isOpen && contextId !== undefined) {
+    if (this.connection.isOpen && !this.released && contextId !== undefined) {
       const status = await sendCommitmentReport(this.connection, contextId, ts, report, timeout);
       log.info(
         { status, committed: report.committed, failed: report.failed },

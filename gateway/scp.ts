@@ -107,9 +107,8 @@ export class LightboxScp extends DimseConnection {
   }
 
   override associationReleaseRequested(): void {
-    // A Storage Commitment report still being sent on this association goes out first (PS3.8
-    // allows P-DATA from the acceptor until it sends A-RELEASE-RP).
-    void this.queryRetrieve.settled().then(() => this.sendAssociationReleaseResponse());
+    this.queryRetrieve.releasing();
+    this.sendAssociationReleaseResponse();
   }
 
   // Pending responses are streamed with sendResponse; the library's one-shot callback is unused.
