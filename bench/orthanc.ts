@@ -14,9 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, removeOnExit, spawnTracked, stopProcess, waitUntil } from './proc.js';
 import type { ServerUnderTest } from './server.js';
+import { ORTHANC_BINARY, orthancBaseConfig } from '../test/helpers/orthanc.js';
 
 /** The Orthanc binary measured (Debian package orthanc). */
-export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
+export { ORTHANC_BINARY };
 
 interface OrthancStatistics {
   CountPatients: number;
@@ -31,21 +32,7 @@ export async function startOrthanc(): Promise<ServerUnderTest> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'lightbox-bench-orthanc-'));
   const cleanup = removeOnExit(directory);
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
-  const config = {
-    Name: 'lightbox-bench',
-    StorageDirectory: path.join(directory, 'storage'),
-    IndexDirectory: path.join(directory, 'index'),
-    StorageCompression: false,
-    Plugins: [],
-    HttpServerEnabled: true,
-    HttpPort: httpPort,
-    RemoteAccessAllowed: false,
-    AuthenticationEnabled: false,
-    DicomServerEnabled: true,
-    DicomAet: 'ORTHANC',
-    DicomPort: dicomPort,
-    DicomCheckCalledAet: false,
-  };
+  const config = { ...orthancBaseConfig(directory, dicomPort, httpPort), Name: 'lightbox-bench' };
   const configFile = path.join(directory, 'orthanc.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const logFile = path.join(directory, 'orthanc.log');

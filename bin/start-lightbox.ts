@@ -46,7 +46,14 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
   });
-  const gateway = await startGateway({ config: config.gateway, ...services, log: root, metrics });
+  const gateway = await startGateway({
+    config: config.gateway,
+    ...services,
+    dimse: config.dimse,
+    organisations: config.organisations,
+    log: root,
+    metrics,
+  });
   // Embedded: the ops endpoints are on the viewer API's port, and /readyz checks every dependency.
   const viewerApi = await startViewerApi({
     config: { ...config.viewerApi, apiToken: await apiToken(config, root) },

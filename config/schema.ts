@@ -181,6 +181,34 @@ export const OpsConfig = z.object({
   port: Port.optional(),
 });
 
+/**
+ * A DICOM peer (PACS, workstation) Lightbox knows by AE title: where C-MOVE sends to it and where a
+ * storage commitment result goes when its association has closed. `access` says what it may query
+ * and retrieve (the DIMSE edge resolves it to a principal; core/grants decides): 'archive' is the
+ * operator's own PACS (reads every study, as the archive reader); 'organisation' is an imaging
+ * provider's PACS, which sees what its organisation (organisations[].aeTitles) sent.
+ */
+export const DimsePeerConfig = z.object({
+  aeTitle: AETitle,
+  host: z.string().min(1),
+  port: Port.refine((p) => p > 0, 'port: 1–65535'),
+  access: z.enum(['archive', 'organisation']),
+});
+
+export const DimseConfig = z.object({
+  peers: z
+    .array(DimsePeerConfig)
+    .default([])
+    .refine(
+      (list) => new Set(list.map((p) => p.aeTitle)).size === list.length,
+      'peer AE titles are unique',
+    ),
+  /** Connect + association negotiation timeout for associations Lightbox opens (C-MOVE, N-EVENT-REPORT). */
+  connectTimeoutMs: z.coerce.number().int().positive().default(10_000),
+  /** How long a C-STORE sub-operation may wait for its response before it counts as failed. */
+  subOperationTimeoutMs: z.coerce.number().int().positive().default(120_000),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -206,6 +234,7 @@ export const Config = z.object({
     ),
   auth: AuthConfig.default(AuthConfig.parse({})),
   ops: OpsConfig.default(OpsConfig.parse({})),
+  dimse: DimseConfig.default(DimseConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -220,3 +249,5 @@ export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
 export type AuthConfig = z.infer<typeof AuthConfig>;
 export type OpsConfig = z.infer<typeof OpsConfig>;
+export type DimseConfig = z.infer<typeof DimseConfig>;
+export type DimsePeerConfig = z.infer<typeof DimsePeerConfig>;

@@ -6,7 +6,9 @@
  */
 import net from 'node:net';
 import dimse from 'dcmjs-dimse';
-import type { GatewayConfig } from '../config/schema.js';
+import { DimseConfig, type GatewayConfig, type OrganisationConfig } from '../config/schema.js';
+import type { IndexStore } from '../core/archive/index-store.js';
+import type { ObjectStore } from '../core/archive/object-store.js';
 import type { Logger } from '../core/log.js';
 import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
@@ -18,6 +20,11 @@ export interface GatewayDependencies {
   spool: Spool;
   queue: IngestQueue;
   log: Logger;
+  /** Query/Retrieve and Storage Commitment need the archive; without it only C-ECHO and C-STORE. */
+  index?: IndexStore;
+  objects?: ObjectStore;
+  dimse?: DimseConfig;
+  organisations?: readonly OrganisationConfig[];
   onInstance?: ScpContext['onInstance'];
   /** Associations and received instances are counted here (core/ops/metrics.ts). */
   metrics?: LightboxMetrics;
@@ -39,6 +46,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
   // dcmjs-dimse logs AE titles and command data sets through loglevel at info; Lightbox logs itself.
   dimse.log.setLevel('silent');
   const sockets = new Set<net.Socket>();
+  const archive =
+    deps.index && deps.objects ? { index: deps.index, objects: deps.objects } : undefined;
+  const dimseConfig = deps.dimse ?? DimseConfig.parse({});
+  const organisations = deps.organisations ?? [];
 
   const server = net.createServer((socket) => {
     if (sockets.size >= config.maxAssociations) {
@@ -49,7 +60,13 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
     }
     sockets.add(socket);
     socket.setNoDelay(true);
-    const scp = new LightboxScp(socket, { ...deps, log });
+    const scp = new LightboxScp(socket, {
+      ...deps,
+      archive,
+      dimse: dimseConfig,
+      organisations,
+      log,
+    });
     (scp as unknown as { connected: boolean }).connected = true;
     scp.on('networkError', () => socket.destroy());
     socket.on('error', () => socket.destroy());

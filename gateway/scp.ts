@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import dimse from 'dcmjs-dimse';
 import type { GatewayConfig } from '../config/schema.js';
+import type { DimseConfig, OrganisationConfig } from '../config/schema.js';
+import type { IndexStore } from '../core/archive/index-store.js';
+import type { ObjectStore } from '../core/archive/object-store.js';
 import type { Logger } from '../core/log.js';
 import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
@@ -13,7 +16,16 @@ import type { Spool } from '../core/spool/spool.js';
 import { decideAssociation, decidePresentationContext } from './association.js';
 import { cStore, cStoreCommand, openReception, type Reception } from './c-store.js';
 import { CStoreStatus } from './dimse-status.js';
-import { PduFramer } from './pdu-framer.js';
+import { DimseConnection } from './dimse-connection.js';
+import {
+  QueryRetrieveScp,
+  type CCancelRequest,
+  type CFindRequest,
+  type CGetRequest,
+  type CMoveRequest,
+  type NActionRequest,
+  type NActionResponse,
+} from './query-retrieve-scp.js';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
@@ -30,54 +42,35 @@ export interface ScpContext {
   spool: Spool;
   queue: IngestQueue;
   log: Logger;
+  /** Index and object store: Query/Retrieve and Storage Commitment are offered only with them. */
+  archive?: { index: IndexStore; objects: ObjectStore };
+  dimse: DimseConfig;
+  organisations: readonly OrganisationConfig[];
   /** Counts for metrics and tests. */
   onInstance?: (outcome: { status: number; bytes: number }) => void;
   metrics?: LightboxMetrics;
 }
 
-export class LightboxScp extends Scp {
-  private readonly log: Logger;
+export class LightboxScp extends DimseConnection {
   private callingAETitle = '';
   private reception: Reception | undefined;
+  private readonly queryRetrieve: QueryRetrieveScp;
 
   constructor(
-    private readonly tcp: Socket,
+    tcp: Socket,
     private readonly context: ScpContext,
   ) {
-    super(tcp, {
-      associationTimeout: context.config.associationTimeoutMs,
-      pduTimeout: context.config.pduTimeoutMs,
-      logCommandDatasets: false,
-      logDatasets: false,
-    });
-    this.log = context.log.child({ associationId: randomUUID() });
+    super(
+      tcp,
+      {
+        maxPduLength: context.config.maxPduLength,
+        associationTimeoutMs: context.config.associationTimeoutMs,
+        pduTimeoutMs: context.config.pduTimeoutMs,
+      },
+      context.log.child({ associationId: randomUUID() }),
+    );
     tcp.once('close', () => void this.reception?.writer.abort());
-    this.replacePduAccumulator();
-  }
-
-  /**
-   * Swaps dcmjs-dimse's socket 'data' listener (its PDU accumulator) for PduFramer, which bounds PDU
-   * sizes and allocates at most once per PDU; each PDU then goes to the library's own PDU handler.
-   */
-  private replacePduAccumulator(): void {
-    const library = this as unknown as {
-      _processPdu(pdu: Buffer): Promise<void>;
-      lastPduTime: number | undefined;
-    };
-    for (const listener of this.tcp.listeners('data')) {
-      this.tcp.off('data', listener as (chunk: Buffer) => void);
-    }
-    const framer = new PduFramer(this.context.config.maxPduLength, (pdu) => {
-      library.lastPduTime = Date.now();
-      void library._processPdu(pdu);
-    });
-    this.tcp.on('data', (chunk: Buffer) => {
-      const violation = framer.push(chunk);
-      if (violation) {
-        this.log.warn({ violation }, 'association aborted: protocol violation');
-        this.tcp.destroy();
-      }
-    });
+    this.queryRetrieve = new QueryRetrieveScp(this, context);
   }
 
   override associationRequested(association: Association): void {
@@ -94,22 +87,56 @@ export class LightboxScp extends Scp {
       return;
     }
     this.callingAETitle = callingAETitle;
+    this.queryRetrieve.associated(callingAETitle);
+    const archive = this.context.archive !== undefined;
     for (const { context } of [...association.getPresentationContexts()]) {
-      const decided = decidePresentationContext({
-        abstractSyntaxUID: context.getAbstractSyntaxUid(),
-        transferSyntaxUIDs: [...context.getTransferSyntaxUids()],
-      });
+      const decided = decidePresentationContext(
+        {
+          abstractSyntaxUID: context.getAbstractSyntaxUid(),
+          transferSyntaxUIDs: [...context.getTransferSyntaxUids()],
+          requesterIsSCP: context.getProviderRole() === true,
+        },
+        archive,
+      );
       context.setResult(decided.result, decided.transferSyntaxUID);
     }
+    // Our sends (C-FIND/C-GET responses, C-STORE sub-operations) respect the peer's maximum.
+    this.peerMaxPduLength = association.getMaxPduLength();
     association.setMaxPduLength(this.context.config.maxPduLength);
     association.setNegotiateAsyncOps(false);
     this.sendAssociationAccept();
     this.context.metrics?.associationAccepted();
+    association.setMaxPduLength(this.peerMaxPduLength);
     this.log.info({ callingAETitle }, 'association accepted');
   }
 
   override associationReleaseRequested(): void {
+    this.queryRetrieve.releasing();
     this.sendAssociationReleaseResponse();
+  }
+
+  // Pending responses are streamed with sendResponse; the library's one-shot callback is unused.
+  override cFindRequest(request: CFindRequest): void {
+    this.queryRetrieve.cFind(request);
+  }
+
+  override cMoveRequest(request: CMoveRequest): void {
+    this.queryRetrieve.cMove(request);
+  }
+
+  override cGetRequest(request: CGetRequest): void {
+    this.queryRetrieve.cGet(request);
+  }
+
+  override cCancelRequest(request: CCancelRequest): void {
+    this.queryRetrieve.cancel(request);
+  }
+
+  override nActionRequest(
+    request: NActionRequest,
+    callback: (response: NActionResponse) => void,
+  ): void {
+    this.queryRetrieve.nAction(request, callback);
   }
 
   override cEchoRequest(
@@ -176,6 +203,7 @@ export class LightboxScp extends Scp {
   }
 
   override abort(): void {
+    super.abort();
     void this.reception?.writer.abort();
     this.reception = undefined;
   }

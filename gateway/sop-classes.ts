@@ -27,3 +27,33 @@ export function isStorageSOPClass(uid: string, acceptPrivate = true): boolean {
   if (uid.startsWith(STORAGE_ROOT) || OTHER_STORAGE.has(uid)) return true;
   return acceptPrivate && !uid.startsWith(STANDARD_ROOT);
 }
+
+/** Query/Retrieve Information Models (PS3.4 Annex C, Table C.4-1… and §C.6). */
+export const QueryRetrieveSOPClass = {
+  PatientRootFind: '1.2.840.10008.5.1.4.1.2.1.1',
+  PatientRootMove: '1.2.840.10008.5.1.4.1.2.1.2',
+  PatientRootGet: '1.2.840.10008.5.1.4.1.2.1.3',
+  StudyRootFind: '1.2.840.10008.5.1.4.1.2.2.1',
+  StudyRootMove: '1.2.840.10008.5.1.4.1.2.2.2',
+  StudyRootGet: '1.2.840.10008.5.1.4.1.2.2.3',
+} as const;
+
+/** Storage Commitment Push Model (PS3.4 Annex J): SOP Class and its well-known SOP Instance. */
+export const StorageCommitmentPushModelSOPClassUID = '1.2.840.10008.1.20.1';
+export const StorageCommitmentPushModelSOPInstanceUID = '1.2.840.10008.1.20.1.1';
+
+const QUERY_RETRIEVE = new Set<string>(Object.values(QueryRetrieveSOPClass));
+
+/** The abstract syntaxes answered from the archive (index and object store). */
+export function needsArchive(uid: string): boolean {
+  return QUERY_RETRIEVE.has(uid) || uid === StorageCommitmentPushModelSOPClassUID;
+}
+
+/** Which Query/Retrieve model a C-FIND/C-MOVE/C-GET SOP Class belongs to. */
+export function queryRetrieveModel(uid: string): 'patient' | 'study' | undefined {
+  if (uid.startsWith('1.2.840.10008.5.1.4.1.2.1.'))
+    return QUERY_RETRIEVE.has(uid) ? 'patient' : undefined;
+  if (uid.startsWith('1.2.840.10008.5.1.4.1.2.2.'))
+    return QUERY_RETRIEVE.has(uid) ? 'study' : undefined;
+  return undefined;
+}

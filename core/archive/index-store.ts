@@ -5,8 +5,12 @@
  * see `stored` instances.
  */
 
+import type { SOPReference } from './commitment-query.js';
+import type { PatientQuery } from './patient-query.js';
 import type { QidoQuery, QidoResult } from './qido-query.js';
 import type { SqlClient } from './sql-client.js';
+import type { RetrieveKeys } from './retrieve-query.js';
+import type { StudyScope } from '../grants/grants.js';
 
 /** DICOM JSON Model (PS3.18 §F.2): tag "GGGGEEEE" → { vr, Value? | InlineBinary? | BulkDataURI? }. */
 export type DicomJson = Record<string, DicomJsonAttribute>;
@@ -129,6 +133,15 @@ export interface IndexStore {
   searchForStudies(query: QidoQuery): Promise<QidoResult>;
   searchForSeries(query: QidoQuery): Promise<QidoResult>;
   searchForInstances(query: QidoQuery): Promise<QidoResult>;
+  /** C-FIND PATIENT level (Patient Root, PS3.4 §C.6.1): patients with a study in `query.scope`. */
+  searchForPatients(query: PatientQuery): Promise<QidoResult>;
+  /** C-MOVE / C-GET: the stored instances the keys name, within `scope` (applied in SQL). */
+  findInstancesToRetrieve(keys: RetrieveKeys, scope: StudyScope): Promise<StoredInstance[]>;
+  /** Storage Commitment: which referenced instances are stored with that SOP Class, for this requester. */
+  findCommittedInstances(
+    references: readonly SOPReference[],
+    requester: { callingAETitle: string; scope: StudyScope },
+  ): Promise<Set<string>>;
   /** The stored instances of a study, series or instance, in series and instance number order. */
   findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]>;
   /** The same, with each instance's DICOM JSON header: one query (WADO-RS metadata). */

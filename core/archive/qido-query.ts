@@ -145,8 +145,24 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   return where;
 }
 
+/**
+ * The principal's study scope (core/grants) as a condition on a StudyInstanceUID column, or undefined
+ * when the scope is every study: for statements (DIMSE Query/Retrieve, storage commitment) whose
+ * aliases are not core/grants' `s`/`se`. Study granularity: the DIMSE principals (archive reader,
+ * organisation) have no series-level grants.
+ */
+export function scopeCondition(
+  scope: StudyScope,
+  studyInstanceUIDColumn: string,
+  param: (v: unknown) => string,
+): string | undefined {
+  const condition = scopeSql(scope, param, false);
+  if (condition === undefined) return undefined;
+  return `${studyInstanceUIDColumn} IN (SELECT s.study_instance_uid FROM study s WHERE ${condition})`;
+}
+
 /** One match as SQL, or undefined for a universal match. */
-function matchSql(
+export function matchSql(
   column: string,
   attribute: QidoAttribute,
   matcher: Matcher,
@@ -202,7 +218,10 @@ function upperBound(attribute: QidoAttribute, to: string): string {
 }
 
 /** A result row as DICOM JSON (PS3.18 §F.2), tags in ascending order. */
-export function rowToDicomJson(row: Record<string, unknown>, query: QidoQuery): DicomJson {
+export function rowToDicomJson(
+  row: Record<string, unknown>,
+  query: Pick<QidoQuery, 'attributes'>,
+): DicomJson {
   const out: DicomJson = {};
   const extra = row.extra as DicomJson | null | undefined;
   if (extra) {

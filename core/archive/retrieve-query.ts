@@ -4,7 +4,8 @@
  * jsonb text: the viewer API fills in BulkDataURIs and writes it out without a parse where it can.
  */
 import type { RetrieveTarget, StoredInstance, StoredInstanceMetadata } from './index-store.js';
-import type { Sql } from './qido-query.js';
+import type { StudyScope } from '../grants/grants.js';
+import { scopeCondition, type Sql } from './qido-query.js';
 import type { SqlQueryable, SqlRow } from './sql-client.js';
 
 const COLUMNS = `study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
@@ -70,4 +71,46 @@ function toStoredInstance(row: SqlRow): StoredInstance {
 function numberOrNull(value: unknown): number | null {
   const n = value === null || value === undefined ? NaN : Number(value);
   return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * What a C-MOVE or C-GET identifier names (PS3.4 §C.4.2.1.4): the unique keys of its level, each a
+ * single UID or a list; PatientID only at the PATIENT level.
+ */
+export interface RetrieveKeys {
+  PatientID?: string;
+  StudyInstanceUIDs?: readonly string[];
+  SeriesInstanceUIDs?: readonly string[];
+  SOPInstanceUIDs?: readonly string[];
+}
+
+/**
+ * The stored instances a C-MOVE/C-GET sends, restricted to the principal's scope in SQL, in series
+ * and instance number order. Keys left undefined do not constrain; at least one must be given.
+ */
+export async function findInstancesToRetrieve(
+  sql: SqlQueryable,
+  keys: RetrieveKeys,
+  scope: StudyScope,
+): Promise<StoredInstance[]> {
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const where = [`i.state = 'stored'`];
+  const any = (column: string, values: readonly string[] | undefined) => {
+    if (values !== undefined) where.push(`${column} = ANY(${param(values)}::text[])`);
+  };
+  if (keys.PatientID !== undefined) where.push(`p.patient_id = ${param(keys.PatientID)}`);
+  any('i.study_instance_uid', keys.StudyInstanceUIDs);
+  any('i.series_instance_uid', keys.SeriesInstanceUIDs);
+  any('i.sop_instance_uid', keys.SOPInstanceUIDs);
+  if (where.length === 1) return [];
+  const scoped = scopeCondition(scope, 'i.study_instance_uid', param);
+  if (scoped) where.push(scoped);
+  const text = `SELECT ${COLUMNS.replace(/(\w+)/g, 'i.$1')} FROM instance i
+    JOIN study s ON s.study_instance_uid = i.study_instance_uid
+    JOIN patient p ON p.patient_key = s.patient_key
+    WHERE ${where.join(' AND ')}
+    ORDER BY i.study_instance_uid, i.series_instance_uid, i.instance_number NULLS LAST,
+      i.sop_instance_uid`;
+  return (await sql.query(text, params)).map(toStoredInstance);
 }

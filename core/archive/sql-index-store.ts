@@ -17,7 +17,15 @@ import type {
   StoredObject,
 } from './index-store.js';
 import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
-import { findStoredInstances, retrieveMetadata } from './retrieve-query.js';
+import {
+  findInstancesToRetrieve,
+  findStoredInstances,
+  retrieveMetadata,
+  type RetrieveKeys,
+} from './retrieve-query.js';
+import { findCommittedInstances, type SOPReference } from './commitment-query.js';
+import { searchForPatients, type PatientQuery } from './patient-query.js';
+import type { StudyScope } from '../grants/grants.js';
 import { loadMigrations, migrate } from './migrate.js';
 import type { SqlClient, SqlRow } from './sql-client.js';
 
@@ -267,6 +275,21 @@ export class SqlIndexStore implements IndexStore {
 
   findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]> {
     return findStoredInstances(this.sql, target);
+  }
+
+  searchForPatients(query: PatientQuery): Promise<QidoResult> {
+    return searchForPatients(this.sql, query);
+  }
+
+  findInstancesToRetrieve(keys: RetrieveKeys, scope: StudyScope): Promise<StoredInstance[]> {
+    return findInstancesToRetrieve(this.sql, keys, scope);
+  }
+
+  findCommittedInstances(
+    references: readonly SOPReference[],
+    requester: { callingAETitle: string; scope: StudyScope },
+  ): Promise<Set<string>> {
+    return findCommittedInstances(this.sql, references, requester);
   }
 
   retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]> {

@@ -70,7 +70,10 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
     }
     const toLightbox = await storescu(lightbox.gateway.port, files);
     t.is(toLightbox.code, 0, toLightbox.stderr);
-    t.is((toLightbox.stdout + toLightbox.stderr).match(/Received Store Response \(Success\)/g)?.length, 5);
+    t.is(
+      (toLightbox.stdout + toLightbox.stderr).match(/Received Store Response \(Success\)/g)?.length,
+      5,
+    );
     const toReference = await storescu(storescp.port, files);
     t.is(toReference.code, 0, toReference.stderr);
     await lightbox.settled();
@@ -123,11 +126,18 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
       Columns: 512,
     });
     const small = path.join(dir, 'small.dcm');
-    await writeFile(small, encodeInstance({ StudyInstanceUID: makeUID(), SeriesInstanceUID: makeUID() }));
+    await writeFile(
+      small,
+      encodeInstance({ StudyInstanceUID: makeUID(), SeriesInstanceUID: makeUID() }),
+    );
     const result = await storescu(lightbox.gateway.port, [big, small], { extra: ['--no-halt'] });
     const output = result.stdout + result.stderr;
     t.regex(output, /Received Store Response \(Refused: OutOfResources\)/);
-    t.regex(output, /Received Store Response \(Success\)/, 'the association goes on after a refusal');
+    t.regex(
+      output,
+      /Received Store Response \(Success\)/,
+      'the association goes on after a refusal',
+    );
     await lightbox.settled();
     t.like(await lightbox.services.index.counts(), { instances: 1 });
     t.deepEqual(await spoolEntries(path.join(lightbox.dataDirectory, 'spool'), 'incoming'), []);
@@ -137,7 +147,11 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'storescp'
     const dir = await tempDir(t);
     const lightbox = await startTestLightbox();
     t.teardown(() => lightbox.stop());
-    const uids = { StudyInstanceUID: makeUID(), SeriesInstanceUID: makeUID(), SOPInstanceUID: makeUID() };
+    const uids = {
+      StudyInstanceUID: makeUID(),
+      SeriesInstanceUID: makeUID(),
+      SOPInstanceUID: makeUID(),
+    };
     const first = path.join(dir, 'first.dcm');
     const second = path.join(dir, 'second.dcm');
     await writeFile(first, encodeInstance(uids));

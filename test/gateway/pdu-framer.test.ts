@@ -10,7 +10,12 @@ function pdu(type: number, body: Buffer): Buffer {
 }
 
 test('frames PDUs whatever the chunking, in order and byte for byte', (t) => {
-  const pdus = [pdu(0x01, randomBytes(300)), pdu(0x04, randomBytes(70_000)), pdu(0x04, randomBytes(5)), pdu(0x05, Buffer.alloc(4))];
+  const pdus = [
+    pdu(0x01, randomBytes(300)),
+    pdu(0x04, randomBytes(70_000)),
+    pdu(0x04, randomBytes(5)),
+    pdu(0x05, Buffer.alloc(4)),
+  ];
   const stream = Buffer.concat(pdus);
   for (const size of [1, 5, 6, 7, 1000, 65536, stream.length]) {
     const received: Buffer[] = [];
@@ -33,5 +38,8 @@ test('an association PDU over 64 KiB and an unknown PDU type are refused before 
   big.writeUInt8(0x01, 0);
   big.writeUInt32BE(10_000_000, 2);
   t.regex(new PduFramer(16384, () => undefined).push(big) ?? '', /over the limit/);
-  t.regex(new PduFramer(16384, () => undefined).push(Buffer.from([0x09, 0, 0, 0, 0, 0])) ?? '', /unknown PDU type 9/);
+  t.regex(
+    new PduFramer(16384, () => undefined).push(Buffer.from([0x09, 0, 0, 0, 0, 0])) ?? '',
+    /unknown PDU type 9/,
+  );
 });

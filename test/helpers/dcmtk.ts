@@ -34,7 +34,12 @@ export function run(binary: string, args: string[], timeoutMs = 120_000): Promis
 export function storescu(
   port: number,
   files: string[],
-  options: { callingAETitle?: string; calledAETitle?: string; extra?: string[]; host?: string } = {},
+  options: {
+    callingAETitle?: string;
+    calledAETitle?: string;
+    extra?: string[];
+    host?: string;
+  } = {},
 ): Promise<RunResult> {
   return run('storescu', [
     '-v',
@@ -73,11 +78,16 @@ export interface Storescp {
  * dcmtk storescp in bit-preserving mode (+B: the data set is written exactly as received) accepting
  * all transfer syntaxes it knows (+xa), writing into `directory`.
  */
-export async function startStorescp(directory: string, aeTitle = 'LIGHTBOX'): Promise<Storescp> {
+export async function startStorescp(
+  directory: string,
+  aeTitle = 'LIGHTBOX',
+  /** Transfer syntaxes it accepts: all by default; ['+xi'] for implicit VR little endian only. */
+  accept: string[] = ['+xa'],
+): Promise<Storescp> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'storescp',
-    ['+B', '+xa', '-aet', aeTitle, '-od', directory, String(port)],
+    ['+B', ...accept, '-aet', aeTitle, '-od', directory, String(port)],
     { stdio: 'ignore' },
   );
   await waitForPort(port);

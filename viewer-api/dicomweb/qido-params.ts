@@ -14,9 +14,9 @@ import {
   type QidoAttribute,
   type QidoLevel,
 } from '../../core/archive/qido-attributes.js';
-import type { Matcher, QidoMatch, QidoQuery } from '../../core/archive/qido-query.js';
+import { parseMatcher } from '../../core/archive/qido-matcher.js';
+import type { QidoMatch, QidoQuery } from '../../core/archive/qido-query.js';
 import { lookUpAttribute } from '../../core/dicom/dictionary.js';
-import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
 import type { StudyScope } from '../../core/grants/grants.js';
 
@@ -24,9 +24,6 @@ import type { StudyScope } from '../../core/grants/grants.js';
 export const QIDO_MAX_RESULTS = 2000;
 
 const RESERVED = new Set(['limit', 'offset', 'fuzzymatching', 'includefield']);
-const DATE = /^\d{8}$/;
-const TIME = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
-const INTEGER = /^[+-]?\d{1,10}$/;
 
 /** The UIDs each level identifies its results by (always returned: RetrieveURL is built from them). */
 const IDENTIFYING: Record<QidoLevel, string[]> = {
@@ -134,44 +131,4 @@ function parseCount(value: string | string[] | undefined, name: string): number 
     throw new LightboxError('BadRequest', `${name} must be a non-negative integer`);
   }
   return Number(value);
-}
-
-/** One match key's value(s) → a Matcher (PS3.4 §C.2.2.2); undefined for universal matching. */
-function parseMatcher(attribute: QidoAttribute, raw: string[]): Matcher | undefined {
-  const { match, keyword } = attribute;
-  const listed = match === 'uid' || match === 'code' || match === 'integer';
-  const values = listed ? raw.flatMap((v) => v.split(/[,\\]/)) : raw;
-  if (values.every((v) => v === '')) return undefined;
-  if (values.length > 1 && !listed) {
-    throw new LightboxError('BadRequest', `${keyword} takes one value`);
-  }
-  for (const value of values) {
-    if (match === 'uid') assertValidUID(value, keyword);
-    if (match === 'integer' && !INTEGER.test(value)) {
-      throw new LightboxError('BadRequest', `${keyword} must be an integer`);
-    }
-  }
-  if (values.length > 1) return { kind: 'list', values };
-  const value = values[0];
-  if ((match === 'date' || match === 'time') && value.includes('-')) {
-    const [from, to, ...rest] = value.split('-');
-    if (rest.length > 0 || (from === '' && to === '')) {
-      throw new LightboxError('BadRequest', `${keyword} is not a valid range`);
-    }
-    for (const bound of [from, to]) checkDateOrTime(attribute, bound, true);
-    return { kind: 'range', from: from || undefined, to: to || undefined };
-  }
-  checkDateOrTime(attribute, value, false);
-  return { kind: 'single', value };
-}
-
-function checkDateOrTime(attribute: QidoAttribute, value: string, bound: boolean): void {
-  if (bound && value === '') return;
-  const pattern = attribute.match === 'date' ? DATE : attribute.match === 'time' ? TIME : undefined;
-  if (pattern && !pattern.test(value)) {
-    throw new LightboxError(
-      'BadRequest',
-      `${attribute.keyword} is not a valid ${attribute.vr} value`,
-    );
-  }
 }

@@ -1,0 +1,102 @@
+/**
+ * Encodes what Lightbox sends as a DIMSE invoker: command sets (PS3.7 §6.3, always Implicit VR
+ * Little Endian, group 0000 with its group length first) and P-DATA-TF PDUs (PS3.8 §9.3.5).
+ * Data sets are never encoded here: they travel as stored.
+ */
+
+/** PS3.7 §E.1 Command Field values Lightbox sends. */
+export const CommandField = {
+  CStoreRQ: 0x0001,
+  NEventReportRQ: 0x0100,
+} as const;
+
+/** PS3.7 §E.1: any value other than 0x0101 says a data set follows. */
+const DATA_SET_PRESENT = 0x0000;
+
+type CommandElement = [element: number, vr: 'UI' | 'AE' | 'US', value: string | number];
+
+function encodeElement([element, vr, value]: CommandElement): Buffer {
+  let bytes: Buffer;
+  if (vr === 'US') {
+    bytes = Buffer.alloc(2);
+    bytes.writeUInt16LE(value as number, 0);
+  } else {
+    const text = String(value);
+    const pad = vr === 'UI' ? '\0' : ' ';
+    bytes = Buffer.from(text.length % 2 === 0 ? text : text + pad, 'latin1');
+  }
+  const header = Buffer.alloc(8);
+  header.writeUInt16LE(0x0000, 0);
+  header.writeUInt16LE(element, 2);
+  header.writeUInt32LE(bytes.length, 4);
+  return Buffer.concat([header, bytes]);
+}
+
+/** A command set: the elements (ascending element numbers), preceded by CommandGroupLength. */
+export function encodeCommandSet(elements: CommandElement[]): Buffer {
+  const body = Buffer.concat(elements.map(encodeElement));
+  const length = Buffer.alloc(12);
+  length.writeUInt16LE(0x0000, 0);
+  length.writeUInt16LE(0x0000, 2);
+  length.writeUInt32LE(4, 4);
+  length.writeUInt32LE(body.length, 8);
+  return Buffer.concat([length, body]);
+}
+
+export interface CStoreRQ {
+  MessageID: number;
+  AffectedSOPClassUID: string;
+  AffectedSOPInstanceUID: string;
+  /** Set on the C-STORE sub-operations of a C-MOVE (PS3.4 §C.4.2.2.2). */
+  MoveOriginatorApplicationEntityTitle?: string;
+  MoveOriginatorMessageID?: number;
+}
+
+/** C-STORE-RQ (PS3.7 §9.3.1.1), medium priority. */
+export function encodeCStoreRQ(rq: CStoreRQ): Buffer {
+  const elements: CommandElement[] = [
+    [0x0002, 'UI', rq.AffectedSOPClassUID],
+    [0x0100, 'US', CommandField.CStoreRQ],
+    [0x0110, 'US', rq.MessageID],
+    [0x0700, 'US', 0x0000],
+    [0x0800, 'US', DATA_SET_PRESENT],
+    [0x1000, 'UI', rq.AffectedSOPInstanceUID],
+  ];
+  if (rq.MoveOriginatorApplicationEntityTitle !== undefined) {
+    elements.push([0x1030, 'AE', rq.MoveOriginatorApplicationEntityTitle]);
+    elements.push([0x1031, 'US', rq.MoveOriginatorMessageID ?? 0]);
+  }
+  return encodeCommandSet(elements);
+}
+
+/** N-EVENT-REPORT-RQ (PS3.7 §10.3.1.1) with an Event Information data set. */
+export function encodeNEventReportRQ(rq: {
+  MessageID: number;
+  AffectedSOPClassUID: string;
+  AffectedSOPInstanceUID: string;
+  EventTypeID: number;
+}): Buffer {
+  return encodeCommandSet([
+    [0x0002, 'UI', rq.AffectedSOPClassUID],
+    [0x0100, 'US', CommandField.NEventReportRQ],
+    [0x0110, 'US', rq.MessageID],
+    [0x0800, 'US', DATA_SET_PRESENT],
+    [0x1000, 'UI', rq.AffectedSOPInstanceUID],
+    [0x1002, 'US', rq.EventTypeID],
+  ]);
+}
+
+/** One P-DATA-TF PDU holding one PDV (PS3.8 §9.3.5, message control header §E.2). */
+export function encodePDataTF(
+  contextId: number,
+  fragment: Buffer,
+  flags: { command?: boolean; last: boolean },
+): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt8(0x04, 0);
+  header.writeUInt32BE(fragment.length + 6, 2);
+  header.writeUInt32BE(fragment.length + 2, 6);
+  header.writeUInt8(contextId, 10);
+  header.writeUInt8((flags.command ? 0x01 : 0x00) | (flags.last ? 0x02 : 0x00), 11);
+  return Buffer.concat([header, fragment]);
+}
