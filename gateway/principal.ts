@@ -5,6 +5,7 @@
  * is nobody and sees nothing (the association policy still decides who may connect at all).
  */
 import type { DimsePeerConfig, OrganisationConfig } from '../config/schema.js';
+import { principalOfCallingAETitle } from '../core/grants/organisations.js';
 import type { Principal } from '../core/grants/principal.js';
 
 export interface AccessConfig {
@@ -18,8 +19,7 @@ export function principalForCallingAETitle(
 ): Principal | undefined {
   const peer = config.peers.find((p) => p.aeTitle === callingAETitle);
   if (peer?.access === 'archive') return { kind: 'archive-reader' };
-  const organisation = config.organisations.find((o) => o.aeTitles.includes(callingAETitle));
-  return organisation ? { kind: 'organisation', organisationId: organisation.id } : undefined;
+  return principalOfCallingAETitle(config.organisations, callingAETitle);
 }
 
 /**
