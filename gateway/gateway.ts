@@ -46,7 +46,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
     sockets.add(socket);
     socket.setNoDelay(true);
     const scp = new LightboxScp(socket, { ...deps, log });
-    (scp as unknown as { connected: boolean }).connected = true;
     scp.on('networkError', () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('close', () => sockets.delete(socket));

@@ -51,6 +51,19 @@ export class LightboxScp extends Scp {
     this.log = context.log.child({ associationId: randomUUID() });
     tcp.once('close', () => void this.reception?.writer.abort());
     this.replacePduAccumulator();
+    this.startAssociationTimer();
+  }
+
+  /**
+   * dcmjs-dimse starts the association timeout (no complete PDU within associationTimeoutMs) from
+   * its socket's 'connect' event, which an accepted socket never emits: without this, a peer that
+   * connects and sends nothing, or a byte now and then, or half a PDU, would hold one of the
+   * maxAssociations slots until the 3-minute idle timeout, or forever.
+   */
+  private startAssociationTimer(): void {
+    const library = this as unknown as { connected: boolean; connectedTime: number | undefined };
+    library.connected = true;
+    library.connectedTime = Date.now();
   }
 
   /**
