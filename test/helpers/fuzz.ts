@@ -7,9 +7,10 @@ import type { Parameters } from 'fast-check';
 
 const seconds = Number(process.env.LIGHTBOX_FUZZ_SECONDS ?? 0);
 
-export function fuzzBudget(
-  ciSeconds: number,
-): Pick<Parameters<unknown>, 'numRuns' | 'interruptAfterTimeLimit' | 'markInterruptAsFailure'> & {
+export function fuzzBudget(ciSeconds: number): Pick<
+  Parameters<unknown>,
+  'numRuns' | 'interruptAfterTimeLimit' | 'markInterruptAsFailure'
+> & {
   timeoutMs: number;
 } {
   const budget = (seconds > 0 ? seconds : ciSeconds) * 1000;
