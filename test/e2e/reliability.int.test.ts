@@ -6,7 +6,7 @@
  * was not acknowledged, and checks the one verdict of reliability/invariants.ts: every instance
  * acknowledged is stored byte for byte and indexed, nothing is half done, the spool is empty.
  *
- * CI size: LIGHTBOX_RELIABILITY_INSTANCES (default 150) over 3 associations. The 2,000-instance runs
+ * CI size: LIGHTBOX_RELIABILITY_INSTANCES (default 100) over 3 associations. The 2,000-instance runs
  * of the results table are `npx tsx bench/reliability.ts` (same scenarios, same verdict).
  */
 import test from 'ava';
@@ -17,7 +17,7 @@ import { startStack, type Stack } from './reliability/stack.js';
 import { probeTmpfs } from '../helpers/tmpfs.js';
 import { requireService, requireTool } from '../helpers/tools.js';
 
-const COUNT = Number(process.env.LIGHTBOX_RELIABILITY_INSTANCES ?? 150);
+const COUNT = Number(process.env.LIGHTBOX_RELIABILITY_INSTANCES ?? 100);
 const ctx: { stack?: Stack } = {};
 
 if (

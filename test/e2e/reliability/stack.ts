@@ -126,15 +126,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   stack.start = async (role: Role) => {
     const p = spawnLightbox(role, env());
     stack.processes[role] = p;
-    if (role === 'gateway') await waitForListening(p, stack.dicomPort, 45_000);
-    else if (role === 'viewer-api') await waitForListening(p, stack.httpPort, 45_000);
+    if (role === 'gateway') await waitForListening(p, stack.dicomPort, 120_000);
+    else if (role === 'viewer-api') await waitForListening(p, stack.httpPort, 120_000);
     else {
       await waitFor(
         'the worker to create the bucket and migrate the index',
         async () =>
           (await stack.minio.bucketExists(BUCKET).catch(() => false)) &&
           (await storedCount(postgres.url)) !== undefined,
-        { timeoutMs: 45_000, intervalMs: 100, alive: [p] },
+        { timeoutMs: 120_000, intervalMs: 100, alive: [p] },
       );
     }
     return p;
