@@ -121,7 +121,9 @@ export async function storedCount(databaseUrl: string): Promise<number | undefin
   return rows?.[0].n;
 }
 
-export function s3Client(s3: S3rverHandle): MinioClient {
+export function s3Client(
+  s3: Pick<S3rverHandle, 'endPoint' | 'port' | 'accessKey' | 'secretKey'>,
+): MinioClient {
   return new MinioClient({
     endPoint: s3.endPoint,
     port: s3.port,

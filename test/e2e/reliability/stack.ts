@@ -7,7 +7,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client as MinioClient } from 'minio';
+import type { Client as MinioClient } from 'minio';
 import { TEST_API_TOKEN } from '../../helpers/dicomweb.js';
 import { freePort } from '../../helpers/ports.js';
 import {
@@ -25,7 +25,7 @@ import {
   type SpawnedProcess,
 } from '../../helpers/processes.js';
 import { mountTmpfs, type Mount } from '../../helpers/tmpfs.js';
-import { storedCount } from '../archive.js';
+import { s3Client, storedCount } from '../archive.js';
 
 export const BUCKET = 'lightbox-reliability';
 export const PREFIX = 'lbrel';
@@ -93,14 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     redis,
     postgres,
     s3,
-    minio: new MinioClient({
-      endPoint: s3.endPoint,
-      port: s3.port,
-      useSSL: false,
-      accessKey: s3.accessKey,
-      secretKey: s3.secretKey,
-      region: 'us-east-1',
-    }),
+    minio: s3Client(s3),
     dicomPort: await freePort(),
     httpPort: await freePort(),
     processes: {} as Record<Role, SpawnedProcess>,
