@@ -16,7 +16,7 @@ import { PduFramer } from './pdu-framer.js';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
-const { RejectResult, RejectSource, Status } = dimse.constants;
+const { AbortReason, AbortSource, RejectResult, RejectSource, Status } = dimse.constants;
 
 type ScpBase = InstanceType<typeof Scp>;
 type PresentationContext = Parameters<ScpBase['createStoreWritableStream']>[0];
@@ -91,7 +91,25 @@ export class LightboxScp extends Scp {
     });
   }
 
+  /**
+   * dcmjs-dimse calls these handlers from an event emitter whose listeners run as promises: an
+   * exception thrown in one is an unhandled rejection, which ends the process. Each handler runs
+   * guarded: a request the library can parse but not answer aborts its own association only.
+   */
+  private guarded(what: string, handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.log.warn({ err: error, what }, 'association aborted: request could not be answered');
+      this.tcp.destroy();
+    }
+  }
+
   override associationRequested(association: Association): void {
+    this.guarded('A-ASSOCIATE-RQ', () => this.answerAssociation(association));
+  }
+
+  private answerAssociation(association: Association): void {
     const callingAETitle = association.getCallingAeTitle().trim();
     const decision = decideAssociation(
       this.context.config,
@@ -103,8 +121,17 @@ export class LightboxScp extends Scp {
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason);
       return;
     }
+    const contexts = [...association.getPresentationContexts()];
+    // PS3.8 §9.3.2.2: presentation context IDs are odd integers from 1 to 255. dcmjs-dimse renumbers
+    // an ID that is not above every earlier one (id + 2), past 255 when the peer sent high ones.
+    if (contexts.some(({ id }) => id < 1 || id > 255 || id % 2 === 0)) {
+      this.log.warn({ callingAETitle }, 'association aborted: invalid presentation context ID');
+      this.sendAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameter);
+      this.tcp.destroy();
+      return;
+    }
     this.callingAETitle = callingAETitle;
-    for (const { context } of [...association.getPresentationContexts()]) {
+    for (const { context } of contexts) {
       const decided = decidePresentationContext({
         abstractSyntaxUID: context.getAbstractSyntaxUid(),
         transferSyntaxUIDs: [...context.getTransferSyntaxUids()],
@@ -122,9 +149,11 @@ export class LightboxScp extends Scp {
   }
 
   override cEchoRequest(request: CEchoRequest, callback: (response: InstanceType<typeof CEchoResponse>) => void): void {
-    const response = CEchoResponse.fromRequest(request);
-    response.setStatus(Status.Success);
-    callback(response);
+    this.guarded('C-ECHO-RQ', () => {
+      const response = CEchoResponse.fromRequest(request);
+      response.setStatus(Status.Success);
+      callback(response);
+    });
   }
 
   override createStoreWritableStream(context: PresentationContext, request: CStoreRequest) {
@@ -166,7 +195,7 @@ export class LightboxScp extends Scp {
       }
       this.context.onInstance?.({ status: outcome.status, bytes });
       if (this.tcp.destroyed) return;
-      callback(response);
+      this.guarded('C-STORE-RSP', () => callback(response));
     }, (error: unknown) => {
       this.log.error({ err: error }, 'C-STORE handler failed');
     });
