@@ -35,7 +35,6 @@ import {
   commandSet,
   connectRaw,
   ImplicitVRLittleEndian,
-  item,
   pdu,
   PDU,
   releaseRQ,
@@ -351,5 +350,3 @@ test('generated DIMSE sessions never crash or wedge the gateway, and leave nothi
   t.deepEqual(raised, []);
 });
 
-// Keep the item() helper referenced for generators that build custom A-ASSOCIATE-RQ items.
-void item;
