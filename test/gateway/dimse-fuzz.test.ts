@@ -310,7 +310,7 @@ test('generated DIMSE sessions never crash or wedge the gateway, and leave nothi
       await Promise.race([peer.closed, new Promise((r) => setTimeout(r, 20))]);
       peer.destroy();
       await waitFor('the association to be released', () => gateway.associations() === 0, {
-        timeoutMs: 3_000,
+        timeoutMs: 10_000,
         intervalMs: 2,
       });
       if (raised.length > 0) throw raised[0];
