@@ -5,6 +5,7 @@
  * to a LightboxScp.
  */
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import dimse from 'dcmjs-dimse';
 import { DimseConfig, type GatewayConfig, type OrganisationConfig } from '../config/schema.js';
 import type { IndexStore } from '../core/archive/index-store.js';
@@ -45,6 +46,9 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
   const log = deps.log.child({ component: 'gateway' });
   // dcmjs-dimse logs AE titles and command data sets through loglevel at info; Lightbox logs itself.
   dimse.log.setLevel('silent');
+  // dcmjs (which parses command sets) prints a stack trace per malformed command set to the console
+  // at warn level: a peer could flood the logs, outside pino. The association is aborted anyway.
+  dcmjsLog().setLevel('error');
   const sockets = new Set<net.Socket>();
   const archive =
     deps.index && deps.objects ? { index: deps.index, objects: deps.objects } : undefined;
@@ -67,7 +71,6 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
       organisations,
       log,
     });
-    (scp as unknown as { connected: boolean }).connected = true;
     scp.on('networkError', () => socket.destroy());
     socket.on('error', () => socket.destroy());
     socket.once('close', () => sockets.delete(socket));
@@ -102,4 +105,10 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
       await closed;
     },
   };
+}
+
+/** dcmjs's logger, from the CommonJS build that dcmjs-dimse itself requires (not the ES build). */
+function dcmjsLog(): { setLevel(level: string): void } {
+  return (createRequire(import.meta.url)('dcmjs') as { log: { setLevel(level: string): void } })
+    .log;
 }

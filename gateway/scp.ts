@@ -29,7 +29,7 @@ import {
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
-const { RejectResult, RejectSource, Status } = dimse.constants;
+const { AbortReason, AbortSource, RejectResult, RejectSource, Status } = dimse.constants;
 
 type ScpBase = InstanceType<typeof Scp>;
 type PresentationContext = Parameters<ScpBase['createStoreWritableStream']>[0];
@@ -71,9 +71,40 @@ export class LightboxScp extends DimseConnection {
     );
     tcp.once('close', () => void this.reception?.writer.abort());
     this.queryRetrieve = new QueryRetrieveScp(this, context);
+    this.startAssociationTimer();
+  }
+
+  /**
+   * dcmjs-dimse starts the association timeout (no complete PDU within associationTimeoutMs) from
+   * its socket's 'connect' event, which an accepted socket never emits: without this, a peer that
+   * connects and sends nothing, or a byte now and then, or half a PDU, would hold one of the
+   * maxAssociations slots until the 3-minute idle timeout, or forever.
+   */
+  private startAssociationTimer(): void {
+    const library = this as unknown as { connected: boolean; connectedTime: number | undefined };
+    library.connected = true;
+    library.connectedTime = Date.now();
+  }
+
+  /**
+   * dcmjs-dimse calls these handlers from an event emitter whose listeners run as promises: an
+   * exception thrown in one is an unhandled rejection, which ends the process. Each handler runs
+   * guarded: a request the library can parse but not answer aborts its own association only.
+   */
+  private guarded(what: string, handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.log.warn({ err: error, what }, 'association aborted: request could not be answered');
+      this.tcp.destroy();
+    }
   }
 
   override associationRequested(association: Association): void {
+    this.guarded('A-ASSOCIATE-RQ', () => this.answerAssociation(association));
+  }
+
+  private answerAssociation(association: Association): void {
     const callingAETitle = association.getCallingAeTitle().trim();
     const decision = decideAssociation(
       this.context.config,
@@ -86,10 +117,19 @@ export class LightboxScp extends DimseConnection {
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason);
       return;
     }
+    const contexts = [...association.getPresentationContexts()];
+    // PS3.8 §9.3.2.2: presentation context IDs are odd integers from 1 to 255. dcmjs-dimse renumbers
+    // an ID that is not above every earlier one (id + 2), past 255 when the peer sent high ones.
+    if (contexts.some(({ id }) => id < 1 || id > 255 || id % 2 === 0)) {
+      this.log.warn({ callingAETitle }, 'association aborted: invalid presentation context ID');
+      this.sendAbort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameter);
+      this.tcp.destroy();
+      return;
+    }
     this.callingAETitle = callingAETitle;
     this.queryRetrieve.associated(callingAETitle);
     const archive = this.context.archive !== undefined;
-    for (const { context } of [...association.getPresentationContexts()]) {
+    for (const { context } of contexts) {
       const decided = decidePresentationContext(
         {
           abstractSyntaxUID: context.getAbstractSyntaxUid(),
@@ -117,35 +157,37 @@ export class LightboxScp extends DimseConnection {
 
   // Pending responses are streamed with sendResponse; the library's one-shot callback is unused.
   override cFindRequest(request: CFindRequest): void {
-    this.queryRetrieve.cFind(request);
+    this.guarded('C-FIND-RQ', () => this.queryRetrieve.cFind(request));
   }
 
   override cMoveRequest(request: CMoveRequest): void {
-    this.queryRetrieve.cMove(request);
+    this.guarded('C-MOVE-RQ', () => this.queryRetrieve.cMove(request));
   }
 
   override cGetRequest(request: CGetRequest): void {
-    this.queryRetrieve.cGet(request);
+    this.guarded('C-GET-RQ', () => this.queryRetrieve.cGet(request));
   }
 
   override cCancelRequest(request: CCancelRequest): void {
-    this.queryRetrieve.cancel(request);
+    this.guarded('C-CANCEL-RQ', () => this.queryRetrieve.cancel(request));
   }
 
   override nActionRequest(
     request: NActionRequest,
     callback: (response: NActionResponse) => void,
   ): void {
-    this.queryRetrieve.nAction(request, callback);
+    this.guarded('N-ACTION-RQ', () => this.queryRetrieve.nAction(request, callback));
   }
 
   override cEchoRequest(
     request: CEchoRequest,
     callback: (response: InstanceType<typeof CEchoResponse>) => void,
   ): void {
-    const response = CEchoResponse.fromRequest(request);
-    response.setStatus(Status.Success);
-    callback(response);
+    this.guarded('C-ECHO-RQ', () => {
+      const response = CEchoResponse.fromRequest(request);
+      response.setStatus(Status.Success);
+      callback(response);
+    });
   }
 
   override createStoreWritableStream(context: PresentationContext, request: CStoreRequest) {
@@ -194,7 +236,7 @@ export class LightboxScp extends DimseConnection {
           bytes,
         );
         if (this.tcp.destroyed) return;
-        callback(response);
+        this.guarded('C-STORE-RSP', () => callback(response));
       },
       (error: unknown) => {
         this.log.error({ err: error }, 'C-STORE handler failed');

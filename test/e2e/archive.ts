@@ -121,7 +121,9 @@ export async function storedCount(databaseUrl: string): Promise<number | undefin
   return rows?.[0].n;
 }
 
-export function s3Client(s3: S3rverHandle): MinioClient {
+export function s3Client(
+  s3: Pick<S3rverHandle, 'endPoint' | 'port' | 'accessKey' | 'secretKey'>,
+): MinioClient {
   return new MinioClient({
     endPoint: s3.endPoint,
     port: s3.port,
@@ -143,9 +145,14 @@ export async function readS3Object(
   return Buffer.concat(chunks);
 }
 
+/**
+ * Every key of the bucket. ListObjects version 1 (marker paging): s3rver's version 2 continuation
+ * token is DES-encrypted, which OpenSSL 3 (Node 20) no longer offers, so past 1,000 keys its second
+ * page fails with 500.
+ */
 export async function listS3Keys(client: MinioClient, bucket: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const item of client.listObjectsV2(bucket, '', true)) {
+  for await (const item of client.listObjects(bucket, '', true)) {
     const name = (item as { name?: string }).name;
     if (name) keys.push(name);
   }

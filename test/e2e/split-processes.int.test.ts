@@ -18,8 +18,6 @@
  * Instances are small (≈ 8.5 KB): s3rver rejects the minio client's multipart uploads.
  */
 import test, { type ExecutionContext } from 'ava';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -29,6 +27,11 @@ import type { Client as MinioClient } from 'minio';
 import { ObjectsConfig } from '../../config/schema.js';
 import { createObjectStore } from '../../core/archive/create-object-store.js';
 import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
+import {
+  expireDeadWorkerLocks,
+  jobCounts as bullmqJobCounts,
+  workerCount as bullmqWorkerCount,
+} from '../helpers/bullmq.js';
 import { freePort, storescu } from '../helpers/dcmtk.js';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../helpers/postgres.js';
 import {
@@ -108,24 +111,9 @@ function startWorkerProcess(): SpawnedProcess {
   return spawnLightbox('worker', environment());
 }
 
-/** Workers (processes) consuming the queue, as BullMQ sees them in Redis. */
-async function workerCount(): Promise<number> {
-  const queue = new Queue(QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: ctx.prefix });
-  try {
-    return await queue.getWorkersCount();
-  } finally {
-    await queue.close();
-  }
-}
-
-async function jobCounts(): Promise<Record<string, number>> {
-  const queue = new Queue(QUEUE, { connection: { url: TEST_REDIS_URL }, prefix: ctx.prefix });
-  try {
-    return await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
-  } finally {
-    await queue.close();
-  }
-}
+const location = () => ({ redisUrl: TEST_REDIS_URL, prefix: ctx.prefix, queueName: QUEUE });
+const workerCount = () => bullmqWorkerCount(location());
+const jobCounts = () => bullmqJobCounts(location());
 
 /** Waits (bounded) until `count` instances are stored and no job waits or runs. */
 async function drained(count: number, timeoutMs: number, alive: SpawnedProcess[]): Promise<void> {
@@ -189,25 +177,6 @@ async function assertArchiveComplete(
   );
   t.deepEqual(await spoolEntries(ctx.spool, 'failed'), [], 'nothing given up on');
   t.is((await jobCounts()).failed, 0, 'no failed job');
-}
-
-/**
- * What lockDuration (60 s) and one stalled check (30 s) would do after a worker dies: its locks
- * expire, and a stalled check marks its active jobs as candidates. BullMQ 6's keys:
- * `<prefix>:<queue>:active|stalled|stalled-check` and `<prefix>:<queue>:<jobId>:lock`.
- */
-async function expireDeadWorkerLocks(): Promise<number> {
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    const key = (suffix: string) => `${ctx.prefix}:${QUEUE}:${suffix}`;
-    const active = await redis.lrange(key('active'), 0, -1);
-    for (const id of active) await redis.del(key(`${id}:lock`));
-    if (active.length > 0) await redis.sadd(key('stalled'), ...active);
-    await redis.del(key('stalled-check'));
-    return active.length;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 if (
@@ -332,7 +301,7 @@ if (
         ctx.acknowledged.set(instance.SOPInstanceUID, instance);
       }
 
-      if (!REAL_STALL) t.is(await expireDeadWorkerLocks(), heldByDeadWorker);
+      if (!REAL_STALL) t.is(await expireDeadWorkerLocks(location()), heldByDeadWorker);
       ctx.worker = startWorkerProcess();
       await drained(before + 300, REAL_STALL ? 180_000 : 60_000, [ctx.gateway, ctx.worker]);
       await assertArchiveComplete(t, byUID);

@@ -123,7 +123,17 @@ export function spawnLightbox(
   env: Record<string, string>,
   name: string = entry,
 ): SpawnedProcess {
-  return spawnTracked(name, process.execPath, ['--import', 'tsx', ENTRY_POINTS[entry]], {
+  return spawnLightboxScript(name, ENTRY_POINTS[entry], [], env);
+}
+
+/** `node --import tsx <script> <args…>` (a path relative to the repository), tracked. */
+export function spawnLightboxScript(
+  name: string,
+  script: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): SpawnedProcess {
+  return spawnTracked(name, process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...baseEnv(), OPS_PORT: '0', ...env },
   });
 }
