@@ -76,6 +76,7 @@ export async function createServices(
     await queue.close().catch(() => undefined);
     await objects?.close().catch(() => undefined);
     await index?.close().catch(() => undefined);
+    await spool.close();
     throw error;
   }
   return {
@@ -87,6 +88,7 @@ export async function createServices(
       await queue.close();
       await objects?.close();
       await index?.close();
+      await spool.close();
     },
   };
 }
