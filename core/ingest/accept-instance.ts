@@ -49,6 +49,7 @@ export async function acceptInstance(
       TransferSyntaxUID: header.meta.TransferSyntaxUID,
       callingAETitle: context.callingAETitle,
       receivedAt: now().toISOString(),
+      header,
     };
   } catch (error) {
     await reception.abort();
