@@ -96,10 +96,13 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
       ((await call({ op: 'query', text, params, tx })).rows ?? []) as Row[],
     exec: async (text) => void (await call({ op: 'exec', text, tx })),
   });
+  const batcher = new StatementBatcher(call);
 
   let closing: Promise<void> | undefined;
   return {
     ...session(),
+    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
+      (await batcher.query(text, params)) as Row[],
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const { tx } = await call({ op: 'begin' });
       let result: T;
@@ -119,4 +122,58 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
         await worker.terminate();
       })()),
   };
+}
+
+/** Statements sent to the thread as one transaction at most. */
+const MAX_BATCH = 64;
+
+interface WaitingStatement {
+  text: string;
+  params?: unknown[];
+  resolve: (rows: unknown[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for statements outside a transaction (each is its own transaction otherwise). One
+ * runs at a time; those that arrive meanwhile (the worker's jobs for instances received together)
+ * go to the thread together, when it is free, as ONE transaction with one commit and one message.
+ * A batch that fails is replayed statement by statement, so that each caller gets its own result or
+ * error, exactly as if its statement had run alone: every statement stays atomic by itself.
+ */
+class StatementBatcher {
+  private readonly waiting: WaitingStatement[] = [];
+  private busy = false;
+
+  constructor(private readonly call: (request: Unnumbered<PgliteRequest>) => Promise<PgliteResponse & { ok: true }>) {}
+
+  query(text: string, params?: unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ text, params, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.busy || this.waiting.length === 0) return;
+    this.busy = true;
+    void this.run(this.waiting.splice(0, MAX_BATCH)).finally(() => {
+      this.busy = false;
+      this.next();
+    });
+  }
+
+  private async run(batch: WaitingStatement[]): Promise<void> {
+    if (batch.length > 1) {
+      const statements = batch.map(({ text, params }) => ({ text, params }));
+      const done = await this.call({ op: 'batch', statements }).catch(() => undefined);
+      if (done?.results) {
+        batch.forEach((statement, i) => statement.resolve(done.results![i] ?? []));
+        return;
+      }
+    }
+    for (const { text, params, resolve, reject } of batch) {
+      await this.call({ op: 'query', text, params }).then((r) => resolve(r.rows ?? []), reject);
+    }
+  }
 }

@@ -13,12 +13,13 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 export type PgliteRequest =
   | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
   | { id: number; op: 'exec'; text: string; tx?: number }
+  | { id: number; op: 'batch'; statements: { text: string; params?: unknown[] }[] }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
 
 export type PgliteResponse =
-  | { id: number; ok: true; rows?: unknown[]; tx?: number }
+  | { id: number; ok: true; rows?: unknown[]; tx?: number; results?: unknown[][] }
   | { id: number; ok: false; message: string; code?: string };
 
 interface OpenTransaction {
@@ -86,6 +87,17 @@ async function main(): Promise<void> {
           case 'exec':
             await target(request.tx).exec(request.text);
             return reply({ id: request.id, ok: true });
+          case 'batch': {
+            // One transaction, one commit for statements that arrived together (group commit).
+            const results = await db.transaction(async (tx) => {
+              const out: unknown[][] = [];
+              for (const { text, params } of request.statements) {
+                out.push((await tx.query(text, params)).rows);
+              }
+              return out;
+            });
+            return reply({ id: request.id, ok: true, results });
+          }
           case 'begin':
             return begin(request.id);
           case 'end': {
