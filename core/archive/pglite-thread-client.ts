@@ -3,7 +3,9 @@
  * in-thread client: statements are serialised on PGlite's single connection, a transaction holds it
  * from BEGIN to COMMIT, errors carry their SQLSTATE so toIndexError maps them the same way.
  */
+import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
@@ -42,20 +44,28 @@ function whenReady(worker: Worker): Promise<void> {
 
 /**
  * Creating a data directory (initdb) grows PGlite's WASM memory to ~700 MB, which it never returns.
- * A new directory is therefore initialised by a thread of its own that then exits, and the database
- * is opened by a fresh one (~250 MB).
+ * A new directory is therefore initialised by a child process that then exits (a thread that exits
+ * still left ~110 MB with this process), and the database is opened by the thread (~250 MB).
  */
 async function initialiseDataDirectory(directory: string): Promise<void> {
   if (existsSync(join(directory, 'PG_VERSION'))) return;
-  const initdb = startThread(directory);
-  try {
-    await whenReady(initdb);
-    await new Promise<void>((resolve) => {
-      initdb.once('exit', () => resolve());
-      initdb.postMessage({ id: 0, op: 'close' });
-    });
-  } finally {
-    await initdb.terminate();
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`./pglite-initdb.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const child = fork(entry, [directory], {
+    // Not the parent's options (--cpu-prof, --inspect…); tsx only when running from source.
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve(exitCode));
+  }).catch((error: unknown) => {
+    throw toIndexError(error);
+  });
+  if (code !== 0) {
+    throw toIndexError(new Error(`PGlite initdb exited with ${code}: ${stderr.trim()}`));
   }
 }
 

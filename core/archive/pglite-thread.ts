@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { PGLITE_OPTIONS } from './pglite-options.js';
 
 export type PgliteRequest =
   | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
@@ -34,11 +35,7 @@ async function main(): Promise<void> {
   const directory = (workerData as { directory: string }).directory;
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = await PGlite.create(resolve(directory), {
-    // PGlite's default shared_buffers (128 MB) lives in WASM memory on top of the OS page cache,
-    // which already caches the data files; 16 MB keeps the embedded process small (~225 MB less ~140).
-    postgresqlconf: ['shared_buffers = 16MB', 'wal_buffers = 1MB'],
-  });
+  const db: PGlite = await PGlite.create(resolve(directory), PGLITE_OPTIONS);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
 
