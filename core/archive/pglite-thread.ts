@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { PGLITE_OPTIONS } from './pglite-options.js';
+import { PreparedStatements } from './pglite-prepared.js';
 
 export type PgliteRequest =
   | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const db: PGlite = await PGlite.create(resolve(directory), PGLITE_OPTIONS);
+  const prepared = new PreparedStatements(db);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
 
@@ -78,7 +80,12 @@ async function main(): Promise<void> {
       try {
         switch (request.op) {
           case 'query': {
-            const result = await target(request.tx).query(request.text, request.params);
+            if (request.tx !== undefined) {
+              const result = await target(request.tx).query(request.text, request.params);
+              return reply({ id: request.id, ok: true, rows: result.rows });
+            }
+            await prepared.prepare(request.text, request.params);
+            const result = await prepared.query(db, request.text, request.params);
             return reply({ id: request.id, ok: true, rows: result.rows });
           }
           case 'exec':
@@ -86,10 +93,11 @@ async function main(): Promise<void> {
             return reply({ id: request.id, ok: true });
           case 'batch': {
             // One transaction, one commit for statements that arrived together (group commit).
+            for (const { text, params } of request.statements) await prepared.prepare(text, params);
             const results = await db.transaction(async (tx) => {
               const out: unknown[][] = [];
               for (const { text, params } of request.statements) {
-                out.push((await tx.query(text, params)).rows);
+                out.push((await prepared.query(tx, text, params)).rows);
               }
               return out;
             });
