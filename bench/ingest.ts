@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--instances 2002] [--associations 1,4] [--targets lightbox,orthanc]
- *  [--repeat 3] [--retries 2] [--big] [--big-only] [--big-frames 4000] [--entry source|dist]
+ *  [--repeat 3] [--retries 2] [--quiet-wait 300] [--big] [--big-only] [--big-frames 4000] [--entry source|dist]
  *  [--commit REV] [--source-dir DIR] [--cpu-prof DIR] [--lightbox-env K=V] [--node-arg=--trace-gc]
  *  [--out FILE]`
  *
@@ -20,7 +20,7 @@ import { exportCommit, type LightboxOptions } from './lightbox-process.js';
 import { ORTHANC_BINARY } from './orthanc.js';
 import { formatBig, formatTable, summarize } from './report.js';
 import { runBig, type BigRun } from './big.js';
-import { runIngest, type IngestRun } from './run.js';
+import { quietWait, runIngest, type IngestRun } from './run.js';
 import type { ThreadSpent } from './proc.js';
 import type { TargetName } from './server.js';
 
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'lightbox,orthanc' },
     repeat: { type: 'string', default: '1' },
     retries: { type: 'string', default: '2' },
+    'quiet-wait': { type: 'string', default: '300' },
     big: { type: 'boolean', default: false },
     'big-only': { type: 'boolean', default: false },
     'big-frames': { type: 'string', default: '4000' },
@@ -55,7 +56,7 @@ if (values.help) {
 function readUsage(): string {
   return [
     'npm run bench -- [--instances 2002] [--associations 1,4] [--targets lightbox,orthanc]',
-    '  [--repeat 3] [--retries 2] [--big | --big-only] [--big-frames 4000] [--entry source|dist]',
+    '  [--repeat 3] [--retries 2] [--quiet-wait 300] [--big | --big-only] [--big-frames 4000] [--entry source|dist]',
     '  [--commit REV] [--source-dir DIR] [--cpu-prof DIR] [--lightbox-env KEY=VALUE]',
     '  [--node-arg=--OPTION] [--out FILE]',
     'See bench/README.md.',
@@ -89,6 +90,7 @@ const instances = integers(values.instances, 'instances')[0];
 const associationCounts = integers(values.associations, 'associations');
 const repeats = integers(values.repeat, 'repeat')[0];
 const retries = Number(values.retries);
+quietWait.timeoutMs = Number(values['quiet-wait']) * 1000;
 const targets = values.targets.split(',').map((t) => t.trim()) as TargetName[];
 if (targets.some((t) => t !== 'lightbox' && t !== 'orthanc')) {
   throw new Error(`--targets: ${values.targets}`);

@@ -128,7 +128,11 @@ export async function startLightboxProcess(
       profile && options.cpuProfileDirectory
         ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`]
         : [];
-    const nodeArgs = [...profiling, ...(options.nodeArgs ?? [])];
+    // The heap policy every launcher (npm start, Dockerfile, compose) passes, unless overridden.
+    const heap = (options.nodeArgs ?? []).some((a) => a.startsWith('--heap-growing-percent'))
+      ? []
+      : ['--heap-growing-percent=300'];
+    const nodeArgs = [...profiling, ...heap, ...(options.nodeArgs ?? [])];
     const started = spawnTracked(process.execPath, [...nodeArgs, ...entry], {
       cwd: options.sourceDirectory ?? REPOSITORY,
       env,

@@ -29,6 +29,8 @@ const MB = 1e6;
 const INDEXING_TIMEOUT_MS = 15 * 60_000;
 /** Other people's CPU, in cores on average over a run, above which the run counts as disturbed. */
 export const DISTURBED_CORES = 0.2;
+/** How long a run waits for a quiet machine before starting anyway (`--quiet-wait`, seconds). */
+export const quietWait = { timeoutMs: 5 * 60_000 };
 
 /** What one run measured. Times are seconds from the first storescu start. */
 export interface IngestRun {
@@ -105,7 +107,10 @@ function assertAcknowledged(results: SendResult[], instances: number): void {
  * DISTURBED_CORES / 2 cores, so that a run starts on a quiet machine. Returns the milliseconds
  * waited.
  */
-async function waitForQuiet(server: ServerUnderTest, timeoutMs = 5 * 60_000): Promise<number> {
+async function waitForQuiet(
+  server: ServerUnderTest,
+  timeoutMs = quietWait.timeoutMs,
+): Promise<number> {
   const started = Date.now();
   const { pid } = server;
   for (;;) {

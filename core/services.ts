@@ -84,6 +84,7 @@ export async function createServices(
     await queue.close().catch(() => undefined);
     await objects?.close().catch(() => undefined);
     await index?.close().catch(() => undefined);
+    await spool.close();
     throw error;
   }
   return {
@@ -97,6 +98,7 @@ export async function createServices(
       await queue.close();
       await objects?.close();
       await index?.close();
+      await spool.close();
     },
   };
 }

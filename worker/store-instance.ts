@@ -14,7 +14,7 @@ import { conflictObjectKey, objectKey, type ObjectStore } from '../core/archive/
 import type { IndexStore, StoredObject } from '../core/archive/index-store.js';
 import { extractIndexedAttributes } from '../core/dicom/attributes.js';
 import { readPart10Header } from '../core/dicom/part10-header.js';
-import { LightboxError } from '../core/errors.js';
+import { isLightboxError, LightboxError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { IngestJob } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
@@ -35,10 +35,10 @@ export async function storeInstance(
   deps: StoreInstanceDependencies,
 ): Promise<StoreOutcome> {
   const { spool, index } = deps;
-  if (!(await spool.exists(job.spoolName))) return alreadyArchived(job, deps);
-
   const file = spool.readyPath(job.spoolName);
-  const header = await readPart10Header(file);
+  // The receiver's parse of these bytes when it ran in this process; else the spool file's.
+  const header = job.header ?? (await readPart10Header(file).catch(absentSpoolEntry));
+  if (!header) return alreadyArchived(job, deps);
   const attributes = extractIndexedAttributes(header);
   if (attributes.SOPInstanceUID !== job.SOPInstanceUID) {
     throw new LightboxError('InvalidDataset', 'spool entry does not hold the queued instance');
@@ -62,11 +62,10 @@ export async function storeInstance(
       await spool.remove(job.spoolName);
       return 'duplicate';
     case 'conflict': {
-      const conflict = {
-        ...object,
-        objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256),
-      };
-      await deps.objects.putFile(conflict.objectKey, file, conflict.size);
+      const conflict = { ...object, objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256) };
+      if (!(await putSpooledFile(deps, conflict.objectKey, file, conflict.size))) {
+        return alreadyArchived(job, deps);
+      }
       await index.recordConflict(conflict);
       await spool.remove(job.spoolName);
       deps.log.warn(
@@ -77,10 +76,34 @@ export async function storeInstance(
     }
     case 'new':
     case 'resume':
-      await deps.objects.putFile(object.objectKey, file, object.size);
+      if (!(await putSpooledFile(deps, object.objectKey, file, object.size))) {
+        return alreadyArchived(job, deps);
+      }
       await index.completeInstance(object, attributes, header.dataset);
       await spool.remove(job.spoolName);
       return 'stored';
+  }
+}
+
+/** undefined for a spool entry that is gone; other errors pass. */
+function absentSpoolEntry(error: unknown): undefined {
+  if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+  throw error;
+}
+
+/** Stores the spool file at `key`; false when the spool entry is gone. */
+async function putSpooledFile(
+  deps: StoreInstanceDependencies,
+  key: string,
+  file: string,
+  size: number,
+): Promise<boolean> {
+  try {
+    await deps.objects.putFile(key, file, size);
+    return true;
+  } catch (error) {
+    if (isLightboxError(error, 'NotFound')) return false;
+    throw error;
   }
 }
 

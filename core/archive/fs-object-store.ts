@@ -21,7 +21,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
+import { DirectorySyncs } from '../fs/directory-sync.js';
 import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
+
+/** Directories remembered as existing (a few hundred bytes each); the set restarts past this. */
+const KNOWN_DIRECTORIES = 4096;
 
 /** A temporary file older than this belongs to a write that was interrupted (a link takes µs). */
 const STALE_TMP_MS = 60 * 60 * 1000;
@@ -107,6 +111,9 @@ export function watchSourceError(body: Readable): () => unknown {
  */
 export class FsObjectStore implements ObjectStore {
   readonly directory: string;
+  /** Folders made (or being made) by this store: see #ensureDirectory. */
+  readonly #directories = new Map<string, { ready: Promise<void>; settled: boolean }>();
+  readonly #directorySyncs = new DirectorySyncs();
 
   constructor(directory: string) {
     this.directory = resolve(directory);
@@ -137,12 +144,11 @@ export class FsObjectStore implements ObjectStore {
     const sourceError = watchSourceError(body);
     const tmp = this.#tmpPath();
     try {
-      const firstCreated = await mkdir(dirname(path), { recursive: true });
       // flush: fsync before close, so the rename below publishes durable bytes.
       const file = createWriteStream(tmp, { flags: 'wx', flush: true });
       await pipeline(body, new ExactSizeStream(size), file);
-      await rename(tmp, path);
-      await fsyncDirectories(dirname(path), firstCreated);
+      await this.#inDirectory(path, () => rename(tmp, path));
+      await this.#directorySyncs.sync(dirname(path));
     } catch (error) {
       await rm(tmp, { force: true }).catch(() => undefined);
       if (isLightboxError(error) || error === sourceError()) throw error;
@@ -151,9 +157,12 @@ export class FsObjectStore implements ObjectStore {
   }
 
   /**
-   * Hard-links the file into place (link to a temporary name, then rename over the key: atomic, and
-   * no byte is copied). The spool already fsynced the data; only the directory entries need syncing.
-   * Across file systems (EXDEV) or where links are not allowed, falls back to a streamed copy.
+   * Hard-links the file into place: no byte is copied, and link(2) onto the key itself is atomic and
+   * never replaces an object. Only when something is already at the key (a re-run after a crash, a
+   * resumed job) does it link to a temporary name and rename over the key. The spool already synced
+   * the data; only the directory entries need syncing (one fsync per directory shared by the links
+   * made together). Across file systems (EXDEV) or where links are not allowed, falls back to a
+   * streamed copy.
    */
   async putFile(key: string, filePath: string, size: number): Promise<void> {
     const path = this.#pathOf(key);
@@ -162,20 +171,79 @@ export class FsObjectStore implements ObjectStore {
     if (info.size !== size) {
       throw new LightboxError('InvalidDataset', 'file size differs from the announced size');
     }
-    const tmp = this.#tmpPath();
+    let tmp: string | undefined;
     try {
-      const firstCreated = await mkdir(dirname(path), { recursive: true });
-      await link(filePath, tmp);
-      await rename(tmp, path);
-      await fsyncDirectories(dirname(path), firstCreated);
+      try {
+        await this.#inDirectory(path, () => link(filePath, path));
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+        tmp = this.#tmpPath();
+        await link(filePath, tmp);
+        await rename(tmp, path);
+      }
+      await this.#directorySyncs.sync(dirname(path));
     } catch (error) {
-      await rm(tmp, { force: true }).catch(() => undefined);
+      if (tmp) await rm(tmp, { force: true }).catch(() => undefined);
       const code = (error as { code?: unknown }).code;
       if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK') {
         return this.putObject(key, createReadStream(filePath), size);
       }
+      if (code === 'ENOENT' && !(await exists(filePath))) {
+        throw new LightboxError('NotFound', 'file to store not found');
+      }
       throw new LightboxError('StorageUnavailable', 'object store write failed', { cause: error });
     }
+  }
+
+  /**
+   * Runs `create` (a link or rename into `path`'s folder) once the folder exists durably. Folders
+   * are made once and remembered, not checked again for each instance of a series. A remembered
+   * folder that was removed since (an erasure) makes `create` fail with ENOENT: it is forgotten,
+   * made again, and `create` retried once.
+   */
+  async #inDirectory(path: string, create: () => Promise<void>): Promise<void> {
+    const directory = dirname(path);
+    await this.#ensureDirectory(directory);
+    try {
+      await create();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT' || !this.#directories.delete(directory)) {
+        throw error;
+      }
+      await this.#ensureDirectory(directory);
+      await create();
+    }
+  }
+
+  /**
+   * mkdir -p, then fsync of the parents of every directory it created, so that the new folder's
+   * own entry is durable before anything is published in it; concurrent callers for one folder
+   * share one creation (none may publish before the creator's parents are synced).
+   */
+  #ensureDirectory(directory: string): Promise<void> {
+    const known = this.#directories.get(directory);
+    if (known) return known.ready;
+    const entry = { ready: Promise.resolve(), settled: false };
+    entry.ready = (async () => {
+      const firstCreated = await mkdir(directory, { recursive: true });
+      if (!firstCreated) return;
+      const top = dirname(firstCreated);
+      for (let current = dirname(directory); ; current = dirname(current)) {
+        await this.#directorySyncs.sync(current);
+        if (current === top || current === dirname(current)) return;
+      }
+    })().then(
+      () => void (entry.settled = true),
+      (error: unknown) => {
+        this.#directories.delete(directory);
+        throw error;
+      },
+    );
+    if (this.#directories.size >= KNOWN_DIRECTORIES) {
+      for (const [name, { settled }] of this.#directories) if (settled) this.#directories.delete(name);
+    }
+    this.#directories.set(directory, entry);
+    return entry.ready;
   }
 
   async getObject(key: string, range?: ByteRange): Promise<Readable> {
@@ -256,29 +324,11 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-/**
- * A rename is durable only once its directory entry is (fsync(2) on the directory, Linux), and a
- * directory that mkdir just made only once its own entry in its parent is: fsync from `directory`
- * up to the parent of the first directory created.
- */
-async function fsyncDirectories(
-  directory: string,
-  firstCreated: string | undefined,
-): Promise<void> {
-  const top = firstCreated ? dirname(firstCreated) : directory;
-  for (let current = directory; ; current = dirname(current)) {
-    await fsyncDirectory(current);
-    if (current === top || current === dirname(current)) return;
-  }
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isAbsent(error: unknown): boolean {

@@ -3,7 +3,9 @@
  * in-thread client: statements are serialised on PGlite's single connection, a transaction holds it
  * from BEGIN to COMMIT, errors carry their SQLSTATE so toIndexError maps them the same way.
  */
+import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
@@ -45,20 +47,28 @@ function whenReady(worker: Worker): Promise<void> {
 
 /**
  * Creating a data directory (initdb) grows PGlite's WASM memory to ~700 MB, which it never returns.
- * A new directory is therefore initialised by a thread of its own that then exits, and the database
- * is opened by a fresh one (~250 MB).
+ * A new directory is therefore initialised by a child process that then exits (a thread that exits
+ * still left ~110 MB with this process), and the database is opened by the thread (~250 MB).
  */
 async function initialiseDataDirectory(directory: string): Promise<void> {
   if (existsSync(join(directory, 'PG_VERSION'))) return;
-  const initdb = startThread(directory);
-  try {
-    await whenReady(initdb);
-    await new Promise<void>((resolve) => {
-      initdb.once('exit', () => resolve());
-      initdb.postMessage({ id: 0, op: 'close' });
-    });
-  } finally {
-    await initdb.terminate();
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`./pglite-initdb.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const child = fork(entry, [directory], {
+    // Not the parent's options (--cpu-prof, --inspect…); tsx only when running from source.
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve(exitCode));
+  }).catch((error: unknown) => {
+    throw toIndexError(error);
+  });
+  if (code !== 0) {
+    throw toIndexError(new Error(`PGlite initdb exited with ${code}: ${stderr.trim()}`));
   }
 }
 
@@ -102,10 +112,13 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
       ((await call({ op: 'query', text, params, tx })).rows ?? []) as Row[],
     exec: async (text) => void (await call({ op: 'exec', text, tx })),
   });
+  const batcher = new StatementBatcher(call);
 
   let closing: Promise<void> | undefined;
   return {
     ...session(),
+    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
+      (await batcher.query(text, params)) as Row[],
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const { tx } = await call({ op: 'begin' });
       let result: T;
@@ -125,4 +138,58 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
         await worker.terminate();
       })()),
   };
+}
+
+/** Statements sent to the thread as one transaction at most. */
+const MAX_BATCH = 64;
+
+interface WaitingStatement {
+  text: string;
+  params?: unknown[];
+  resolve: (rows: unknown[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for statements outside a transaction (each is its own transaction otherwise). One
+ * runs at a time; those that arrive meanwhile (the worker's jobs for instances received together)
+ * go to the thread together, when it is free, as ONE transaction with one commit and one message.
+ * A batch that fails is replayed statement by statement, so that each caller gets its own result or
+ * error, exactly as if its statement had run alone: every statement stays atomic by itself.
+ */
+class StatementBatcher {
+  private readonly waiting: WaitingStatement[] = [];
+  private busy = false;
+
+  constructor(private readonly call: (request: Unnumbered<PgliteRequest>) => Promise<PgliteResponse & { ok: true }>) {}
+
+  query(text: string, params?: unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ text, params, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.busy || this.waiting.length === 0) return;
+    this.busy = true;
+    void this.run(this.waiting.splice(0, MAX_BATCH)).finally(() => {
+      this.busy = false;
+      this.next();
+    });
+  }
+
+  private async run(batch: WaitingStatement[]): Promise<void> {
+    if (batch.length > 1) {
+      const statements = batch.map(({ text, params }) => ({ text, params }));
+      const done = await this.call({ op: 'batch', statements }).catch(() => undefined);
+      if (done?.results) {
+        batch.forEach((statement, i) => statement.resolve(done.results![i] ?? []));
+        return;
+      }
+    }
+    for (const { text, params, resolve, reject } of batch) {
+      await this.call({ op: 'query', text, params }).then((r) => resolve(r.rows ?? []), reject);
+    }
+  }
 }

@@ -9,16 +9,19 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { PGLITE_OPTIONS } from './pglite-options.js';
+import { PreparedStatements } from './pglite-prepared.js';
 
 export type PgliteRequest =
   | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
   | { id: number; op: 'exec'; text: string; tx?: number }
+  | { id: number; op: 'batch'; statements: { text: string; params?: unknown[] }[] }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
 
 export type PgliteResponse =
-  | { id: number; ok: true; rows?: unknown[]; tx?: number }
+  | { id: number; ok: true; rows?: unknown[]; tx?: number; results?: unknown[][] }
   | { id: number; ok: false; message: string; code?: string };
 
 interface OpenTransaction {
@@ -33,11 +36,8 @@ async function main(): Promise<void> {
   const directory = (workerData as { directory: string }).directory;
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = await PGlite.create(resolve(directory), {
-    // PGlite's default shared_buffers (128 MB) lives in WASM memory on top of the OS page cache,
-    // which already caches the data files; 16 MB keeps the embedded process small (~225 MB less ~140).
-    postgresqlconf: ['shared_buffers = 16MB', 'wal_buffers = 1MB'],
-  });
+  const db: PGlite = await PGlite.create(resolve(directory), PGLITE_OPTIONS);
+  const prepared = new PreparedStatements(db);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
 
@@ -83,12 +83,29 @@ async function main(): Promise<void> {
       try {
         switch (request.op) {
           case 'query': {
-            const result = await target(request.tx).query(request.text, request.params);
+            if (request.tx !== undefined) {
+              const result = await target(request.tx).query(request.text, request.params);
+              return reply({ id: request.id, ok: true, rows: result.rows });
+            }
+            await prepared.prepare(request.text, request.params);
+            const result = await prepared.query(db, request.text, request.params);
             return reply({ id: request.id, ok: true, rows: result.rows });
           }
           case 'exec':
             await target(request.tx).exec(request.text);
             return reply({ id: request.id, ok: true });
+          case 'batch': {
+            // One transaction, one commit for statements that arrived together (group commit).
+            for (const { text, params } of request.statements) await prepared.prepare(text, params);
+            const results = await db.transaction(async (tx) => {
+              const out: unknown[][] = [];
+              for (const { text, params } of request.statements) {
+                out.push((await prepared.query(tx, text, params)).rows);
+              }
+              return out;
+            });
+            return reply({ id: request.id, ok: true, results });
+          }
           case 'begin':
             return begin(request.id);
           case 'end': {

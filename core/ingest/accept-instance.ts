@@ -52,6 +52,7 @@ export async function acceptInstance(
       callingAETitle: context.callingAETitle,
       receivedAt: now().toISOString(),
       ...(context.organisationId ? { organisationId: context.organisationId } : {}),
+      header,
     };
   } catch (error) {
     await reception.abort();

@@ -41,6 +41,9 @@ interface Entry {
  */
 const DESCRIBE_BATCH = 32;
 
+/** Waiting jobs that keep their parsed header in memory (a few KB each); later ones drop it. */
+const HEADERS_KEPT = 256;
+
 export class InProcessIngestQueue implements IngestQueue {
   private readonly pending = new Fifo<Entry>();
   /** Ids of jobs waiting, active or waiting to be retried: a second enqueue of one is ignored. */
@@ -166,7 +169,8 @@ export class InProcessIngestQueue implements IngestQueue {
     const id = ingestJobId(job);
     if (this.known.has(id)) return false;
     this.known.add(id);
-    this.pending.push({ id, job, failures: 0 });
+    const kept = this.pending.size < HEADERS_KEPT ? job : { ...job, header: undefined };
+    this.pending.push({ id, job: kept, failures: 0 });
     return true;
   }
 

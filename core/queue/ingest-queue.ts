@@ -1,3 +1,5 @@
+import type { Part10Header } from '../dicom/part10-header.js';
+
 /**
  * The ingest queue port. One job per spooled instance; the worker's handler is the same whatever the
  * adapter (BullMQ on Redis, or the in-process queue whose durable state is the spool directory itself).
@@ -22,6 +24,13 @@ export interface IngestJob {
    * where the worker maps the Calling AE Title through config `organisations[].aeTitles`.
    */
   organisationId?: string;
+  /**
+   * The header the receiver parsed from these very bytes, handed on in memory so that a worker in
+   * the same process need not read and parse the spool file again. Never serialised (it holds
+   * patient data; BullMQ jobs carry the fields above only), dropped by a queue when it would pile up,
+   * absent after a restart: the worker then reads the spool file.
+   */
+  header?: Part10Header;
 }
 
 /**

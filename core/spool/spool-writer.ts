@@ -162,7 +162,8 @@ export class SpoolWriter extends Writable {
       // both). A crash before this completes can leave a partial file under its final name; it was
       // never acknowledged, and recovery finds it out: the name is the SHA-256 of the content.
       if (this.options.fsync) {
-        await Promise.all([this.handle?.sync(), this.options.syncReadyDirectory()]);
+        // fdatasync: the data and the file size, not the timestamps; ready/ by group commit.
+        await Promise.all([this.handle?.datasync(), this.options.syncReadyDirectory()]);
       }
     } catch (error) {
       throw new LightboxError('StorageUnavailable', 'spool fsync failed', { cause: error });

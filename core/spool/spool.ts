@@ -23,6 +23,7 @@ import type { SpoolConfig } from '../../config/schema.js';
 import { decodeFileMetaInformation } from '../dicom/part10-meta.js';
 import { LightboxError } from '../errors.js';
 import type { IngestJob } from '../queue/ingest-queue.js';
+import { DirectorySync } from '../fs/directory-sync.js';
 import { SpoolWriter } from './spool-writer.js';
 
 const SPOOL_NAME = /^[0-9a-f]{64}\.dcm$/;
@@ -36,6 +37,8 @@ export class Spool {
   readonly incomingDirectory: string;
   readonly readyDirectory: string;
   readonly failedDirectory: string;
+  /** One fsync of ready/ serves every rename done before it started (group commit). */
+  private readonly readySync: DirectorySync;
 
   /**
    * @param receiverId names this process's incoming/ folder; stable across restarts of the same
@@ -52,6 +55,7 @@ export class Spool {
     );
     this.readyDirectory = path.join(config.directory, 'ready');
     this.failedDirectory = path.join(config.directory, 'failed');
+    this.readySync = new DirectorySync(this.readyDirectory);
   }
 
   /** Creates the directories. Sweeping is the receivers' business (sweepIncoming). */
@@ -89,7 +93,7 @@ export class Spool {
       readyPath: (name) => this.readyPath(name),
       fsync: this.config.fsync,
       maxBytes,
-      syncReadyDirectory: () => syncDirectory(this.readyDirectory),
+      syncReadyDirectory: () => this.readySync.sync(),
     });
   }
 
@@ -182,14 +186,9 @@ export class Spool {
   async listFailed(): Promise<string[]> {
     return (await readdir(this.failedDirectory)).filter((n) => SPOOL_NAME.test(n));
   }
-}
 
-/** fsync on a directory makes a rename inside it durable (POSIX leaves it to the file system otherwise). */
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+  /** Releases the ready/ directory handle kept for syncing. */
+  async close(): Promise<void> {
+    await this.readySync.close();
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * The PGlite thread client's group commit and prepared statements: same results as statements run
+ * alone, and a failing statement in a batch fails alone.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
+import { literals } from '../../../core/archive/pglite-prepared.js';
+
+test('literals: quoted strings with doubled quotes, numbers, booleans, NULL; anything else refused', (t) => {
+  t.deepEqual(literals(["O'Brien^Pat", 42, -1.5, true, null, undefined]), [
+    "'O''Brien^Pat'",
+    "'42'",
+    "'-1.5'",
+    "'true'",
+    'NULL',
+    'NULL',
+  ]);
+  t.is(literals(['a\0b']), undefined);
+  t.is(literals([Number.NaN]), undefined);
+  t.is(literals([{ a: 1 }]), undefined);
+  t.is(literals([['1', '2']]), undefined);
+});
+
+test('statements sent together, repeated (prepared) or not, each get their own rows or error', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  t.teardown(async () => {
+    await sql.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  await sql.exec('CREATE TABLE t (k text PRIMARY KEY, n integer, b boolean)');
+  const insert = 'INSERT INTO t (k, n, b) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING RETURNING k, n, b';
+  // 60 at once: the first runs alone, the rest arrive while it runs and go together; the text
+  // repeats, so most run as EXECUTE of a prepared statement. Quotes and NULL survive.
+  const keys = Array.from({ length: 60 }, (_, i) => `k'${i}`);
+  const rows = await Promise.all(
+    keys.map((k, i) => sql.query(insert, [k, i % 7 === 0 ? null : i, i % 2 === 0])),
+  );
+  t.deepEqual(
+    rows.map((r) => r[0]),
+    keys.map((k, i) => ({ k, n: i % 7 === 0 ? null : i, b: i % 2 === 0 })),
+  );
+  // A duplicate returns no row; a bad value fails only its own statement.
+  const mixed = await Promise.allSettled([
+    sql.query(insert, ["k'1", 1, true]),
+    sql.query(insert, ['x', 'not a number', true]),
+    sql.query(insert, ['y', 2, false]),
+  ]);
+  t.deepEqual(mixed[0], { status: 'fulfilled', value: [] });
+  t.is(mixed[1].status, 'rejected');
+  t.is(((mixed[1] as PromiseRejectedResult).reason as { code?: string }).code, 'Internal');
+  t.deepEqual(mixed[2], { status: 'fulfilled', value: [{ k: 'y', n: 2, b: false }] });
+  const [count] = await sql.query<{ c: number }>('SELECT count(*)::integer AS c FROM t');
+  t.is(count!.c, 61);
+});
