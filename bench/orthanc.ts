@@ -26,8 +26,16 @@ interface OrthancStatistics {
   TotalDiskSize: string;
 }
 
+/** Debian's orthanc-dicomweb plugin (1.7), loaded only for the DICOMweb benchmark. */
+export const ORTHANC_DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+
+export interface OrthancOptions {
+  /** Load the DICOMweb plugin under /dicom-web/ (bench/dicomweb.ts); off for the ingest runs. */
+  dicomWeb?: boolean;
+}
+
 /** Starts Orthanc on free ports; resolves once GET /system answers. */
-export async function startOrthanc(): Promise<ServerUnderTest> {
+export async function startOrthanc(options: OrthancOptions = {}): Promise<ServerUnderTest> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'lightbox-bench-orthanc-'));
   const cleanup = removeOnExit(directory);
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
@@ -36,7 +44,9 @@ export async function startOrthanc(): Promise<ServerUnderTest> {
     StorageDirectory: path.join(directory, 'storage'),
     IndexDirectory: path.join(directory, 'index'),
     StorageCompression: false,
-    Plugins: [],
+    Plugins: options.dicomWeb ? [ORTHANC_DICOMWEB_PLUGIN] : [],
+    // The plugin's defaults, spelled out: what the DICOMweb benchmark compares with.
+    ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
     HttpServerEnabled: true,
     HttpPort: httpPort,
     RemoteAccessAllowed: false,
@@ -78,6 +88,7 @@ export async function startOrthanc(): Promise<ServerUnderTest> {
   return {
     target: 'orthanc',
     aeTitle: 'ORTHANC',
+    httpBase: base,
     dicomPort,
     pid: child.pid ?? 0,
     alive,

@@ -49,6 +49,8 @@ export const ENVIRONMENT = {
   HTTP_CORS_ORIGINS: 'viewerApi.corsOrigins, comma separated (default *)',
   HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
   LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
+  HTTP_RENDER_THREADS: 'viewerApi.renderThreads (worker threads rendering images, default 1)',
+  HTTP_RENDER_QUEUE: 'viewerApi.renderQueue (rendering jobs waiting before 503, default 16)',
   LOG_LEVEL: 'log.level',
 } as const;
 
@@ -141,6 +143,8 @@ function fromEnvironment(rawEnv: Env): Json {
       corsOrigins: list(env.HTTP_CORS_ORIGINS),
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
+      renderThreads: env.HTTP_RENDER_THREADS,
+      renderQueue: env.HTTP_RENDER_QUEUE,
     },
     log: { level: env.LOG_LEVEL },
   });

@@ -129,6 +129,13 @@ export const ViewerApiConfig = z.object({
   corsOrigins: z.array(z.string().min(1)).default(['*']),
   /** STOW-RS: instances above this size fail (FailureReason A700) and nothing is kept. */
   maxInstanceBytes: Bytes.default(8 * 1024 ** 3),
+  /**
+   * Rendered and thumbnail images are decoded and encoded on this many worker threads, never on the
+   * event loop that answers QIDO and WADO.
+   */
+  renderThreads: z.coerce.number().int().min(1).max(64).default(1),
+  /** Rendering jobs that may wait for a thread; beyond that a rendered request gets 503 + Retry-After. */
+  renderQueue: z.coerce.number().int().min(0).max(10_000).default(16),
 });
 
 /**

@@ -5,13 +5,24 @@
  */
 import Koa from 'koa';
 import type { ViewerApiConfig } from '../config/schema.js';
+import { RenderPool } from '../core/imaging/render-pool.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
 import { cors } from './cors.js';
 import { problems } from './problem.js';
 import { routes } from './routes.js';
 
-export function createApp(services: ArchiveServices, log: Logger, config: ViewerApiConfig): Koa {
+/** The rendering pool of `config` (threads start on the first rendered request). */
+export function createRenderPool(config: ViewerApiConfig): RenderPool {
+  return new RenderPool({ threads: config.renderThreads, maxQueued: config.renderQueue });
+}
+
+export function createApp(
+  services: ArchiveServices,
+  log: Logger,
+  config: ViewerApiConfig,
+  renderPool: RenderPool = createRenderPool(config),
+): Koa {
   const app = new Koa();
   app.proxy = false;
   app.use(async (ctx, next) => {
@@ -22,7 +33,7 @@ export function createApp(services: ArchiveServices, log: Logger, config: Viewer
   });
   app.use(cors(config));
   app.use(problems(log));
-  const router = routes(services, config, log);
+  const router = routes(services, config, log, renderPool);
   app.use(router.routes());
   app.use(router.allowedMethods());
   // A streamed response that fails after its header was sent is cut; a client leaving early is normal.

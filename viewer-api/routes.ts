@@ -6,6 +6,7 @@
 import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
+import type { RenderPool } from '../core/imaging/render-pool.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
 import { authenticate } from './auth.js';
@@ -18,7 +19,12 @@ import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 
-export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
+export function routes(
+  services: ArchiveServices,
+  config: ViewerApiConfig,
+  log: Logger,
+  renderPool: RenderPool,
+): Router {
   const router = new Router();
   /** Liveness: the process answers. */
   router.get('/healthz', (ctx) => {
@@ -39,6 +45,7 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   const deps: DicomWebDeps = {
     ...services,
     layouts: new InstanceLayouts(services.objects),
+    renderPool,
     config,
     log,
   };
