@@ -14,10 +14,11 @@ import type {
   RetrieveTarget,
   StoredInstance,
   StoredInstanceMetadata,
+  InstanceVersion,
   StoredObject,
 } from './index-store.js';
 import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
-import { findStoredInstances, retrieveMetadata } from './retrieve-query.js';
+import { findStoredInstances, instanceVersions, retrieveMetadata } from './retrieve-query.js';
 import { loadMigrations, migrate } from './migrate.js';
 import type { SqlClient, SqlRow } from './sql-client.js';
 
@@ -264,8 +265,15 @@ export class SqlIndexStore implements IndexStore {
     return findStoredInstances(this.sql, target);
   }
 
-  retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]> {
-    return retrieveMetadata(this.sql, target);
+  retrieveMetadata(
+    target: RetrieveTarget,
+    SOPInstanceUIDs?: string[],
+  ): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
+    return retrieveMetadata(this.sql, target, SOPInstanceUIDs);
+  }
+
+  instanceVersions(target: RetrieveTarget): Promise<InstanceVersion[]> {
+    return instanceVersions(this.sql, target);
   }
 
   async counts(): Promise<IndexCounts> {
