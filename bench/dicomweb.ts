@@ -1,5 +1,5 @@
 /**
- * `npm run bench:dicomweb -- [--search-studies 2000] [--passes 3] [--entry dist|source]
+ * `npm run bench:dicomweb -- [--search-studies 2000] [--passes 2] [--qido-requests 60] [--entry dist|source]
  *  [--targets lightbox,orthanc] [--only REGEX] [--cpu-prof DIR] [--out FILE]`
  *
  * DICOMweb read performance, Lightbox against Orthanc 1.10 with its DICOMweb plugin on the same
@@ -9,6 +9,7 @@
  * client. Latency percentiles pool the passes; MB/s is body bytes ÷ wall time. Match counts of
  * the QIDO scenarios are compared between the two servers. See bench/README.md.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,7 +29,8 @@ import { sendDirectories } from './storescu.js';
 const { values } = parseArgs({
   options: {
     'search-studies': { type: 'string', default: '2000' },
-    passes: { type: 'string', default: '3' },
+    passes: { type: 'string', default: '2' },
+    'qido-requests': { type: 'string', default: '60' },
     entry: { type: 'string', default: 'dist' },
     targets: { type: 'string', default: 'lightbox,orthanc' },
     only: { type: 'string' },
@@ -46,10 +48,10 @@ const token = randomBytes(24).toString('hex');
 const corpus = await ensureCorpus(2002, { parts: 4, log });
 const search = await ensureSearchCorpus(searchStudies, log);
 const plan = scenarios(corpus, searchStudies, {
-  qido: 100,
-  metadataPasses: 6,
+  qido: Number(values['qido-requests']),
+  metadataPasses: 4,
   retrievePasses: 1,
-  frames: 100,
+  frames: 60,
 }).filter((s) => !values.only || new RegExp(values.only, 'i').test(s.name));
 
 interface Target {
@@ -147,6 +149,9 @@ const started = new Date();
 const report = {
   startedAt: started.toISOString(),
   machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: os.loadavg() },
+  lightboxCommit: execFileSync('git', ['-C', REPOSITORY, 'rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+  }).trim(),
   corpus: { ct: corpus, search },
   options: { passes, searchStudies, entry: values.entry, targets },
   ingestSeconds: {} as Record<string, number>,
