@@ -193,6 +193,7 @@ export async function startLightboxProcess(
   return {
     target: 'lightbox',
     aeTitle: 'LIGHTBOX',
+    httpBase: `http://127.0.0.1:${httpPort}`,
     dicomPort,
     pid: child.pid ?? 0,
     alive,

@@ -27,12 +27,26 @@ interface OrthancStatistics {
   TotalDiskSize: string;
 }
 
+/** Debian's orthanc-dicomweb plugin (1.7), loaded only for the DICOMweb benchmark. */
+export const ORTHANC_DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+
+export interface OrthancOptions {
+  /** Load the DICOMweb plugin under /dicom-web/ (bench/dicomweb.ts); off for the ingest runs. */
+  dicomWeb?: boolean;
+}
+
 /** Starts Orthanc on free ports; resolves once GET /system answers. */
-export async function startOrthanc(): Promise<ServerUnderTest> {
+export async function startOrthanc(options: OrthancOptions = {}): Promise<ServerUnderTest> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'lightbox-bench-orthanc-'));
   const cleanup = removeOnExit(directory);
   const [dicomPort, httpPort] = [await freePort(), await freePort()];
-  const config = { ...orthancBaseConfig(directory, dicomPort, httpPort), Name: 'lightbox-bench' };
+  const config = {
+    ...orthancBaseConfig(directory, dicomPort, httpPort),
+    Name: 'lightbox-bench',
+    Plugins: options.dicomWeb ? [ORTHANC_DICOMWEB_PLUGIN] : [],
+    // The plugin's defaults, spelled out: what the DICOMweb benchmark compares with.
+    ...(options.dicomWeb ? { DicomWeb: { Enable: true, Root: '/dicom-web/' } } : {}),
+  };
   const configFile = path.join(directory, 'orthanc.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const logFile = path.join(directory, 'orthanc.log');
@@ -65,6 +79,7 @@ export async function startOrthanc(): Promise<ServerUnderTest> {
   return {
     target: 'orthanc',
     aeTitle: 'ORTHANC',
+    httpBase: base,
     dicomPort,
     pid: child.pid ?? 0,
     alive,

@@ -10,6 +10,8 @@ export interface ServerUnderTest {
   target: TargetName;
   /** Called AE title (storescu -aec). */
   aeTitle: string;
+  /** HTTP origin on 127.0.0.1 (Lightbox's viewer-api, Orthanc's REST API and its plugins). */
+  httpBase: string;
   /** DICOM port on 127.0.0.1. */
   dicomPort: number;
   /** The server process, for /proc measurements (peak RSS, CPU). */

@@ -53,6 +53,8 @@ export const ENVIRONMENT = {
   AUTH_AUDIENCE: 'auth.audience (JWT aud)',
   AUTH_JWKS_URL: 'auth.jwksUrl (JWKS of an external identity provider)',
   AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile (local JWT signing key, a private JWK)',
+  HTTP_RENDER_THREADS: 'viewerApi.renderThreads (worker threads rendering images, default 1)',
+  HTTP_RENDER_QUEUE: 'viewerApi.renderQueue (rendering jobs waiting before 503, default 16)',
   LOG_LEVEL: 'log.level',
   OPS_ENABLED: 'ops.enabled (true|false): the gateway and worker ops listener',
   OPS_HOST: 'ops.host (gateway and worker: /metrics, /healthz, /readyz)',
@@ -148,6 +150,8 @@ function fromEnvironment(rawEnv: Env): Json {
       corsOrigins: list(env.HTTP_CORS_ORIGINS),
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
+      renderThreads: env.HTTP_RENDER_THREADS,
+      renderQueue: env.HTTP_RENDER_QUEUE,
     },
     auth: {
       issuer: env.AUTH_ISSUER,

@@ -129,6 +129,13 @@ export const ViewerApiConfig = z.object({
   corsOrigins: z.array(z.string().min(1)).default(['*']),
   /** STOW-RS: instances above this size fail (FailureReason A700) and nothing is kept. */
   maxInstanceBytes: Bytes.default(8 * 1024 ** 3),
+  /**
+   * Rendered and thumbnail images are decoded and encoded on this many worker threads, never on the
+   * event loop that answers QIDO and WADO.
+   */
+  renderThreads: z.coerce.number().int().min(1).max(64).default(1),
+  /** Rendering jobs that may wait for a thread; beyond that a rendered request gets 503 + Retry-After. */
+  renderQueue: z.coerce.number().int().min(0).max(10_000).default(16),
 });
 
 /**
@@ -162,7 +169,12 @@ export const AuthConfig = z.object({
   /** The local signing key (a private JWK); default: auth-signing-key.json in the data directory. */
   signingKeyFile: z.string().min(1).optional(),
   /** Lifetime of tokens the CLI mints (`lightbox token`), seconds. */
-  tokenTtlSeconds: z.coerce.number().int().min(60).max(366 * 86_400).default(8 * 3600),
+  tokenTtlSeconds: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 86_400)
+    .default(8 * 3600),
   /** Lifetime of the access token a share link's PIN unlocks, seconds. */
   shareLinkSessionSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** Clock skew tolerated on exp/nbf, seconds. */

@@ -18,6 +18,7 @@ export type LightboxErrorCode =
   | 'UnsupportedMediaType' // a request body in a media type we do not take
   | 'RangeNotSatisfiable' // a byte range outside the value
   | 'Locked' // a share link locked after too many wrong PINs
+  | 'Busy' // a bounded pool (rendering) is full: try again shortly (503 with Retry-After)
   | 'Internal';
 
 export class LightboxError extends Error {

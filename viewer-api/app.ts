@@ -5,6 +5,7 @@
  */
 import Koa from 'koa';
 import type { ViewerApiConfig } from '../config/schema.js';
+import { RenderPool } from '../core/imaging/render-pool.js';
 import type { Logger } from '../core/log.js';
 import { createMetrics } from '../core/ops/metrics.js';
 import type { OpsEndpoints } from '../core/ops/ops-server.js';
@@ -13,6 +14,11 @@ import type { ArchiveServices } from '../core/services.js';
 import { cors } from './cors.js';
 import { problems } from './problem.js';
 import { routes } from './routes.js';
+
+/** The rendering pool of `config` (threads start on the first rendered request). */
+export function createRenderPool(config: ViewerApiConfig): RenderPool {
+  return new RenderPool({ threads: config.renderThreads, maxQueued: config.renderQueue });
+}
 
 /**
  * `ops`: the process's metrics and readiness checks (/metrics, /readyz); by default a registry of
@@ -23,6 +29,7 @@ export function createApp(
   log: Logger,
   config: ViewerApiConfig,
   ops: OpsEndpoints = defaultOps(services),
+  renderPool: RenderPool = createRenderPool(config),
 ): Koa {
   const app = new Koa();
   app.proxy = false;
@@ -40,7 +47,7 @@ export function createApp(
   });
   app.use(cors(config));
   app.use(problems(log));
-  const router = routes(services, config, log, ops);
+  const router = routes(services, config, log, ops, renderPool);
   app.use(router.routes());
   app.use(router.allowedMethods());
   // A streamed response that fails after its header was sent is cut; a client leaving early is normal.

@@ -26,8 +26,12 @@ const STATUS: Record<LightboxErrorCode, number> = {
   RangeNotSatisfiable: 416,
   Locked: 423,
   StorageUnavailable: 503,
+  Busy: 503,
   Internal: 500,
 };
+
+/** Seconds a client is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = 1;
 
 export interface Problem {
   type: string;
@@ -69,6 +73,8 @@ function send(ctx: Koa.Context, problem: Problem): void {
   ctx.status = problem.status;
   ctx.type = 'application/problem+json';
   ctx.body = problem;
+  // RFC 9110 §10.2.3: a 503 says when to come back (a full rendering pool, an index restarting).
+  if (problem.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
   if (problem.status === 401) {
     const presented = ctx.get('Authorization') !== '';
     ctx.set(

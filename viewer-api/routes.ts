@@ -6,6 +6,7 @@
 import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
+import type { RenderPool } from '../core/imaging/render-pool.js';
 import type { Logger } from '../core/log.js';
 import { opsResponse, type OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
@@ -30,6 +31,7 @@ export function routes(
   config: ViewerApiConfig,
   log: Logger,
   ops: OpsEndpoints,
+  renderPool: RenderPool,
 ): Router {
   const router = new Router();
   // Operations (core/ops): /healthz liveness, /readyz readiness (this process's dependencies
@@ -49,6 +51,7 @@ export function routes(
     audit: services.grants.audit,
     metrics: ops.metrics,
     layouts: new InstanceLayouts(services.objects),
+    renderPool,
     config,
     log,
   };

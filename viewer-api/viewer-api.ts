@@ -7,7 +7,7 @@ import type { ViewerApiConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
-import { createApp } from './app.js';
+import { createApp, createRenderPool } from './app.js';
 
 export interface ViewerApi {
   port: number;
@@ -26,7 +26,10 @@ export async function startViewerApi(deps: {
   if (!deps.config.apiToken) {
     log.warn('no API token configured (LIGHTBOX_API_TOKEN): every DICOMweb request is refused');
   }
-  const server = http.createServer(createApp(deps.services, log, deps.config, deps.ops).callback());
+  const renderPool = createRenderPool(deps.config);
+  const server = http.createServer(
+    createApp(deps.services, log, deps.config, deps.ops, renderPool).callback(),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.port, deps.config.host, () => resolve());
@@ -37,10 +40,12 @@ export async function startViewerApi(deps: {
   return {
     port,
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await renderPool.close();
+    },
   };
 }

@@ -105,6 +105,17 @@ export interface StoredInstance {
   sha256: string;
 }
 
+/**
+ * A stored instance's identity for caches and entity tags: its SHA-256 (the object never changes)
+ * and the version of its index row (PostgreSQL's xmin: it changes whenever the row is updated, e.g.
+ * when the stored header is rectified), in the order of findStoredInstances.
+ */
+export interface InstanceVersion {
+  SOPInstanceUID: string;
+  sha256: string;
+  version: string;
+}
+
 /** A stored instance with its DICOM JSON header as stored (text, BulkDataURI still ''). */
 export interface StoredInstanceMetadata extends StoredInstance {
   metadata: string;
@@ -145,7 +156,13 @@ export interface IndexStore {
   /** The stored instances of a study, series or instance, in series and instance number order. */
   findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]>;
   /** The same, with each instance's DICOM JSON header: one query (WADO-RS metadata). */
-  retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]>;
+  retrieveMetadata(
+    target: RetrieveTarget,
+    /** Only these instances of the target (those a cache does not hold). */
+    SOPInstanceUIDs?: string[],
+  ): Promise<(StoredInstanceMetadata & InstanceVersion)[]>;
+  /** The versions of the target's stored instances (no header read): one light query. */
+  instanceVersions(target: RetrieveTarget): Promise<InstanceVersion[]>;
   counts(): Promise<IndexCounts>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,7 +7,8 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../worker-thread.js';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
 import { toIndexError, type SqlClient, type SqlQueryable, type SqlRow } from './sql-client.js';
 
@@ -16,19 +17,9 @@ type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 type Pending = { resolve: (r: PgliteResponse & { ok: true }) => void; reject: (e: Error) => void };
 
-/**
- * Starts the thread from the build (dist: .js) or from source under tsx (.ts). Node 20 does not apply
- * the main thread's --import loader to a worker's entry module, so from source the thread registers
- * tsx itself before importing the entry.
- */
+/** The PGlite thread on `directory` (from the build or, under tsx, from source). */
 function startThread(directory: string): Worker {
-  const entry = new URL(
-    `./pglite-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
-    import.meta.url,
-  );
-  if (entry.pathname.endsWith('.js')) return new Worker(entry, { workerData: { directory } });
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: { directory } });
+  return startModuleThread('pglite-thread', import.meta.url, { directory });
 }
 
 /** Resolves once the thread has opened the database; rejects (StorageUnavailable) if it could not. */

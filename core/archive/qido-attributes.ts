@@ -45,11 +45,8 @@ function attribute(
 }
 
 /**
- * Instance counts need no `state = 'stored'` test: only completeInstance sets an instance's
- * study_instance_uid and series_instance_uid, in the statement that marks it stored (a pending row
- * has neither), so counting by either UID counts stored instances. Without the state test the count
- * is an index-only scan of instance_study_instance_uid / instance_series_instance_uid: a page of 101
- * studies of 500 instances each, 20–30 ms → 3–6 ms on PostgreSQL 15.
+ * Computed attributes (PS3.18 §10.6.3.3.1) are columns that triggers keep exact
+ * (migrations/0006_qido_computed_attributes.sql): a search reads them like any other attribute.
  */
 
 export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
@@ -65,21 +62,13 @@ export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
   attribute('StudyID', '00200010', 'SH', 'study', 's.study_id'),
   attribute('StudyDescription', '00081030', 'LO', 'study', 's.study_description'),
   attribute('ReferringPhysicianName', '00080090', 'PN', 'study', 's.referring_physician_name'),
-  attribute(
-    'ModalitiesInStudy',
-    '00080061',
-    'CS',
-    'study',
-    `(SELECT array_agg(DISTINCT x.modality ORDER BY x.modality) FROM series x
-       WHERE x.study_instance_uid = s.study_instance_uid AND x.modality <> '')`,
-    true,
-  ),
+  attribute('ModalitiesInStudy', '00080061', 'CS', 'study', 's.modalities_in_study', true),
   attribute(
     'NumberOfStudyRelatedSeries',
     '00201206',
     'IS',
     'study',
-    `(SELECT count(*) FROM series x WHERE x.study_instance_uid = s.study_instance_uid)::integer`,
+    's.number_of_study_related_series',
     true,
   ),
   attribute(
@@ -87,7 +76,7 @@ export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
     '00201208',
     'IS',
     'study',
-    `(SELECT count(*) FROM instance x WHERE x.study_instance_uid = s.study_instance_uid)::integer`,
+    's.number_of_study_related_instances',
     true,
   ),
   attribute('SeriesInstanceUID', '0020000E', 'UI', 'series', 'se.series_instance_uid'),
@@ -99,8 +88,7 @@ export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
     '00201209',
     'IS',
     'series',
-    `(SELECT count(*) FROM instance x
-       WHERE x.series_instance_uid = se.series_instance_uid)::integer`,
+    'se.number_of_series_related_instances',
     true,
   ),
   attribute('SOPInstanceUID', '00080018', 'UI', 'instance', 'i.sop_instance_uid'),

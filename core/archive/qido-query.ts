@@ -137,8 +137,7 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   for (const { attribute, matcher } of query.matches) {
     const condition =
       attribute.keyword === 'ModalitiesInStudy'
-        ? `EXISTS (SELECT 1 FROM series x WHERE x.study_instance_uid = s.study_instance_uid
-                   AND ${matchSql('x.modality', attribute, matcher, false, param)})`
+        ? modalitiesInStudySql(attribute, matcher, param)
         : matchSql(attribute.sql, attribute, matcher, query.fuzzymatching, param);
     if (condition) where.push(condition);
   }
@@ -159,6 +158,29 @@ export function scopeCondition(
   const condition = scopeSql(scope, param, false);
   if (condition === undefined) return undefined;
   return `${studyInstanceUIDColumn} IN (SELECT s.study_instance_uid FROM study s WHERE ${condition})`;
+}
+
+/**
+ * ModalitiesInStudy matches when any series of the study matches: values and lists against the
+ * study's modalities_in_study array (no probe of the series table per study), wildcards against the
+ * series themselves.
+ */
+function modalitiesInStudySql(
+  attribute: QidoAttribute,
+  matcher: Matcher,
+  param: (v: unknown) => string,
+): string | undefined {
+  const values =
+    matcher.kind === 'list'
+      ? matcher.values
+      : matcher.kind === 'single' && matcher.value !== '' && !/[*?]/.test(matcher.value)
+        ? [matcher.value]
+        : undefined;
+  if (values) return `s.modalities_in_study && ${param(values)}::text[]`;
+  const match = matchSql('x.modality', attribute, matcher, false, param);
+  return match
+    ? `EXISTS (SELECT 1 FROM series x WHERE x.study_instance_uid = s.study_instance_uid AND ${match})`
+    : undefined;
 }
 
 /** One match as SQL, or undefined for a universal match. */

@@ -3,16 +3,23 @@
  * statement each, in the order a viewer expects (series, then instance number). Metadata comes back as
  * jsonb text: the viewer API fills in BulkDataURIs and writes it out without a parse where it can.
  */
-import type { RetrieveTarget, StoredInstance, StoredInstanceMetadata } from './index-store.js';
 import type { StudyScope } from '../grants/grants.js';
 import { scopeCondition, type Sql } from './qido-query.js';
+import type {
+  InstanceVersion,
+  RetrieveTarget,
+  StoredInstance,
+  StoredInstanceMetadata,
+} from './index-store.js';
 import type { SqlQueryable, SqlRow } from './sql-client.js';
 
 const COLUMNS = `study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
   transfer_syntax_uid, object_key, size, sha256`;
 
-/** `instance_study_instance_uid` serves every variant; series and SOP UIDs only narrow it. */
-function buildRetrieveSql(target: RetrieveTarget, withMetadata: boolean): Sql {
+const ORDER = 'ORDER BY series_instance_uid, instance_number NULLS LAST, sop_instance_uid';
+
+/** The WHERE clause of a target; `instance_study_instance_uid` serves every variant. */
+function targetWhere(target: RetrieveTarget, only?: string[]): Sql {
   const params: unknown[] = [target.StudyInstanceUID];
   const where = [`state = 'stored'`, 'study_instance_uid = $1'];
   if (target.SeriesInstanceUID !== undefined) {
@@ -24,29 +31,49 @@ function buildRetrieveSql(target: RetrieveTarget, withMetadata: boolean): Sql {
   if (target.SOPInstanceUID !== undefined) {
     where.push(`sop_instance_uid = $${params.push(target.SOPInstanceUID)}`);
   }
-  const metadata = `, metadata::text AS metadata, "rows", "columns", number_of_frames,
-    metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated`;
-  const text = `SELECT ${COLUMNS}${withMetadata ? metadata : ''}
-    FROM instance WHERE ${where.join(' AND ')}
-    ORDER BY series_instance_uid, instance_number NULLS LAST, sop_instance_uid`;
-  return { text, params };
+  if (only !== undefined) where.push(`sop_instance_uid = ANY($${params.push(only)}::text[])`);
+  return { text: where.join(' AND '), params };
 }
 
 export async function findStoredInstances(
   sql: SqlQueryable,
   target: RetrieveTarget,
 ): Promise<StoredInstance[]> {
-  const { text, params } = buildRetrieveSql(target, false);
-  return (await sql.query(text, params)).map(toStoredInstance);
+  const where = targetWhere(target);
+  const text = `SELECT ${COLUMNS} FROM instance WHERE ${where.text} ${ORDER}`;
+  return (await sql.query(text, where.params)).map(toStoredInstance);
+}
+
+/**
+ * Versions only: no jsonb is read, so this stays cheap for a study of thousands of instances (the
+ * header is detoasted and printed only for the instances a metadata cache misses).
+ */
+export async function instanceVersions(
+  sql: SqlQueryable,
+  target: RetrieveTarget,
+): Promise<InstanceVersion[]> {
+  const where = targetWhere(target);
+  const text = `SELECT sop_instance_uid, sha256, xmin::text AS version
+    FROM instance WHERE ${where.text} ${ORDER}`;
+  return (await sql.query(text, where.params)).map((row) => ({
+    SOPInstanceUID: row.sop_instance_uid as string,
+    sha256: row.sha256 as string,
+    version: row.version as string,
+  }));
 }
 
 export async function retrieveMetadata(
   sql: SqlQueryable,
   target: RetrieveTarget,
-): Promise<StoredInstanceMetadata[]> {
-  const { text, params } = buildRetrieveSql(target, true);
-  return (await sql.query(text, params)).map((row) => ({
+  SOPInstanceUIDs?: string[],
+): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
+  const where = targetWhere(target, SOPInstanceUIDs);
+  const text = `SELECT ${COLUMNS}, xmin::text AS version, metadata::text AS metadata, "rows",
+    "columns", number_of_frames, metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated
+    FROM instance WHERE ${where.text} ${ORDER}`;
+  return (await sql.query(text, where.params)).map((row) => ({
     ...toStoredInstance(row),
+    version: row.version as string,
     metadata: row.metadata as string,
     Rows: numberOrNull(row.rows),
     Columns: numberOrNull(row.columns),

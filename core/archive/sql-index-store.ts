@@ -14,12 +14,14 @@ import type {
   RetrieveTarget,
   StoredInstance,
   StoredInstanceMetadata,
+  InstanceVersion,
   StoredObject,
 } from './index-store.js';
 import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
 import {
   findInstancesToRetrieve,
   findStoredInstances,
+  instanceVersions,
   retrieveMetadata,
   type RetrieveKeys,
 } from './retrieve-query.js';
@@ -292,8 +294,15 @@ export class SqlIndexStore implements IndexStore {
     return findCommittedInstances(this.sql, references, requester);
   }
 
-  retrieveMetadata(target: RetrieveTarget): Promise<StoredInstanceMetadata[]> {
-    return retrieveMetadata(this.sql, target);
+  retrieveMetadata(
+    target: RetrieveTarget,
+    SOPInstanceUIDs?: string[],
+  ): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
+    return retrieveMetadata(this.sql, target, SOPInstanceUIDs);
+  }
+
+  instanceVersions(target: RetrieveTarget): Promise<InstanceVersion[]> {
+    return instanceVersions(this.sql, target);
   }
 
   async counts(): Promise<IndexCounts> {

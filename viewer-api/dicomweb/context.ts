@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { ViewerApiConfig } from '../../config/schema.js';
 import type { IndexStore, RetrieveTarget } from '../../core/archive/index-store.js';
 import type { InstanceLayouts } from '../../core/archive/instance-layout.js';
+import type { RenderPool } from '../../core/imaging/render-pool.js';
 import type { ObjectStore } from '../../core/archive/object-store.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
@@ -22,6 +23,8 @@ export interface DicomWebDeps {
   index: IndexStore;
   objects: ObjectStore;
   layouts: InstanceLayouts;
+  /** Rendered and thumbnail images are made on its threads (core/imaging/render-pool.ts). */
+  renderPool: RenderPool;
   spool: Spool;
   queue: IngestQueue;
   /** core/grants: every read decision. */

@@ -1,24 +1,31 @@
 /**
  * WADO-RS Retrieve Metadata of a study, series or instance (PS3.18 §10.4.1.1.2, §8.7.3.2): the
- * DICOM JSON of every instance, from instance.metadata in one query, bulk values as absolute
- * BulkDataURIs (PS3.18 §F.2.6) of the bulkdata resource. ETag: a hash of the instances' SHA-256s
- * (objects never change), so If-None-Match answers 304 (RFC 9110 §13.1.2).
+ * DICOM JSON of every instance, bulk values as absolute BulkDataURIs (PS3.18 §F.2.6) of the bulkdata
+ * resource. A light query lists the instances with their versions; only the headers the metadata
+ * cache does not hold are read from instance.metadata (a second query). ETag: a hash of the
+ * instances' SHA-256s and row versions, so If-None-Match answers 304 (RFC 9110 §13.1.2) and a
+ * rectified header gets a new tag.
  */
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
-import type { StoredInstanceMetadata } from '../../core/archive/index-store.js';
+import type {
+  InstanceVersion,
+  RetrieveTarget,
+  StoredInstanceMetadata,
+} from '../../core/archive/index-store.js';
 import { instanceMetadataJson } from '../../core/dicom/dicom-json.js';
 import { LightboxError } from '../../core/errors.js';
 import { negotiateDicomJson } from './accept.js';
 import { instanceUrl, readTarget, serviceUrl, type DicomWebDeps } from './context.js';
+import { MetadataCache } from './metadata-cache.js';
 import { isNative } from './transfer-syntax.js';
 
 /** Bump when the metadata encoding changes, so that cached copies are not revalidated. */
-const METADATA_VERSION = 'lightbox-metadata-1';
+const METADATA_VERSION = 'lightbox-metadata-2';
 
-function entityTag(instances: StoredInstanceMetadata[], base: string): string {
+function entityTag(instances: InstanceVersion[], base: string): string {
   const hash = createHash('sha256').update(`${METADATA_VERSION}\n${base}\n`);
-  for (const instance of instances) hash.update(instance.sha256);
+  for (const instance of instances) hash.update(`${instance.sha256} ${instance.version}\n`);
   return `"${hash.digest('base64url').slice(0, 32)}"`;
 }
 
@@ -51,31 +58,57 @@ function pixelDataAttribute(instance: StoredInstanceMetadata, uri: string) {
   return { vr, BulkDataURI: `${uri}/bulkdata/7FE00010` };
 }
 
-export function wadoRsMetadata(deps: DicomWebDeps) {
+export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) {
+  const instanceJson = (instance: StoredInstanceMetadata, base: string) => {
+    const uri = instanceUrl(base, instance);
+    return instanceMetadataJson(
+      instance.metadata,
+      `${uri}/bulkdata`,
+      pixelDataAttribute(instance, uri),
+    );
+  };
+
+  /** Each instance's JSON text, from the cache or (for the others, in one query) the index. */
+  const metadataTexts = async (
+    target: RetrieveTarget,
+    versions: InstanceVersion[],
+    base: string,
+  ) => {
+    const texts = versions.map((v) => cache.get(MetadataCache.key(base, v)));
+    const missing = versions.filter((_, i) => texts[i] === undefined).map((v) => v.SOPInstanceUID);
+    if (missing.length === 0) return texts as string[];
+    const rows = await deps.index.retrieveMetadata(
+      target,
+      missing.length === versions.length ? undefined : missing,
+    );
+    const read = new Map(rows.map((row) => [row.SOPInstanceUID, row]));
+    versions.forEach((v, i) => {
+      const row = texts[i] === undefined ? read.get(v.SOPInstanceUID) : undefined;
+      if (!row) return;
+      texts[i] = instanceJson(row, base);
+      cache.set(MetadataCache.key(base, row), texts[i]!);
+    });
+    // An instance removed between the two queries is left out.
+    return texts.filter((t): t is string => t !== undefined);
+  };
+
   const retrieveMetadata: Koa.Middleware = async (ctx) => {
     const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
     const target = await readTarget(ctx, deps);
-    const instances = await deps.index.retrieveMetadata(target);
-    if (instances.length === 0) throw new LightboxError('NotFound', 'not found');
+    const versions = await deps.index.instanceVersions(target);
+    if (versions.length === 0) throw new LightboxError('NotFound', 'not found');
     const base = serviceUrl(ctx, deps.config);
-    const etag = entityTag(instances, base);
+    const etag = entityTag(versions, base);
     ctx.set('ETag', etag);
     ctx.set('Cache-Control', 'private, no-cache');
     if (notModified(ctx.get('If-None-Match'), etag)) {
       ctx.status = 304;
       return;
     }
-    const parts = instances.map((instance) => {
-      const uri = instanceUrl(base, instance);
-      return instanceMetadataJson(
-        instance.metadata,
-        `${uri}/bulkdata`,
-        pixelDataAttribute(instance, uri),
-      );
-    });
+    const texts = await metadataTexts(target, versions, base);
     ctx.status = 200;
     ctx.set('Content-Type', mediaType);
-    ctx.body = `[${parts.join(',')}]`;
+    ctx.body = `[${texts.join(',')}]`;
   };
   return {
     /** GET /studies/{study}/metadata */

@@ -1,7 +1,8 @@
 /**
  * WADO-RS rendered and thumbnail resources (PS3.18 §10.4.1.1.5 Rendered, §10.4.1.1.6 Thumbnail) and
- * WADO-URI (PS3.18 §10.4.2 / §9), over the rendering engine of core/imaging. The stored object is read
- * whole (the codecs need it), after its size has been checked against the rendering limit.
+ * WADO-URI (PS3.18 §10.4.2 / §9), over the rendering engine of core/imaging, run on its thread
+ * pool (render-pool.ts: 503 with Retry-After when full). The stored object is read whole (the codecs need it), after its size has
+ * been checked against the rendering limit and the pool has admitted the job.
  *
  * - instance/rendered renders frame 1; frames/{n}/rendered renders frame n (one frame only: a list
  *   of frames is 400, since a single image is returned).
@@ -17,9 +18,8 @@ import {
   isRenderError,
   parseRenderedQuery,
   parseWadoUriQuery,
-  renderFrame,
-  renderThumbnail,
   type RenderedImage,
+  type RenderOptions,
 } from '../../core/imaging/index.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { narrowTarget, readTarget, type DicomWebDeps } from './context.js';
@@ -28,10 +28,13 @@ import { parseFrameList } from './wado-rs-frames.js';
 type Query = Record<string, string | string[] | undefined>;
 
 export function wadoRsRendered(deps: DicomWebDeps) {
-  const bytesOf = async (instance: StoredInstance): Promise<Buffer> => {
+  /** Reads the object once the pool has admitted the job (a refused job reads nothing). */
+  const loaderOf = (instance: StoredInstance) => {
     assertRenderableSize(instance.size);
-    return buffer(await deps.objects.getObject(instance.objectKey));
+    return async () => buffer(await deps.objects.getObject(instance.objectKey));
   };
+  const renderFrame = (instance: StoredInstance, frameNumber: number, options: RenderOptions) =>
+    deps.renderPool.render({ kind: 'frame', load: loaderOf(instance), frameNumber, options });
 
   const instancesOf = async (ctx: Koa.Context): Promise<StoredInstance[]> => {
     const instances = await deps.index.findStoredInstances(await readTarget(ctx, deps));
@@ -57,7 +60,7 @@ export function wadoRsRendered(deps: DicomWebDeps) {
     async retrieveRenderedInstance(ctx: Koa.Context) {
       const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined);
       const [instance] = await instancesOf(ctx);
-      send(ctx, await renderFrame({ bytes: await bytesOf(instance!), frameNumber: 1 }, options));
+      send(ctx, await renderFrame(instance!, 1, options));
     },
 
     async retrieveRenderedFrame(ctx: Koa.Context) {
@@ -67,10 +70,7 @@ export function wadoRsRendered(deps: DicomWebDeps) {
       }
       const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined);
       const [instance] = await instancesOf(ctx);
-      send(
-        ctx,
-        await renderFrame({ bytes: await bytesOf(instance!), frameNumber: frames[0]! }, options),
-      );
+      send(ctx, await renderFrame(instance!, frames[0]!, options));
     },
 
     async retrieveThumbnail(ctx: Koa.Context) {
@@ -84,8 +84,11 @@ export function wadoRsRendered(deps: DicomWebDeps) {
       const candidates = thumbnailCandidates(await instancesOf(ctx));
       for (const candidate of candidates.slice(0, 8)) {
         try {
-          const bytes = await bytesOf(candidate);
-          send(ctx, await renderThumbnail({ bytes, frameNumber }, { ...options }));
+          const load = loaderOf(candidate);
+          send(
+            ctx,
+            await deps.renderPool.render({ kind: 'thumbnail', load, frameNumber, options }),
+          );
           return;
         } catch (error) {
           // A series of non-images (SR, RT plan…): try the next series.
@@ -124,7 +127,7 @@ export function wadoRsRendered(deps: DicomWebDeps) {
         return;
       }
       const { options, frameNumber } = parseWadoUriQuery(query);
-      send(ctx, await renderFrame({ bytes: await bytesOf(instance), frameNumber }, options));
+      send(ctx, await renderFrame(instance, frameNumber, options));
     },
   };
 }

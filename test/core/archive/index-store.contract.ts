@@ -124,7 +124,7 @@ export function indexStoreContract(
     const before = await versions(store);
     t.deepEqual(
       before.map((r) => r.version),
-      ['0001'],
+      ['0001', '0006'],
     );
     await store.migrate();
     t.deepEqual(await versions(store), before);
@@ -231,6 +231,65 @@ export function indexStoreContract(
     t.deepEqual(first.instance[0]?.metadata, metadata, 'metadata kept as jsonb');
   });
 
+  test.serial(
+    `${adapter}: QIDO computed attributes follow instances and series (0006 triggers)`,
+    async (t) => {
+      const StudyInstanceUID = uid();
+      const [ct, mr] = [uid(), uid()];
+      const stored = [
+        sample({ StudyInstanceUID, SeriesInstanceUID: ct, Modality: 'CT' }),
+        sample({ StudyInstanceUID, SeriesInstanceUID: ct, Modality: 'CT', InstanceNumber: 2 }),
+        sample({ StudyInstanceUID, SeriesInstanceUID: mr, Modality: 'MR' }),
+      ];
+      for (const { object, attributes, metadata } of stored) {
+        await store.beginInstance(object);
+        await store.completeInstance(object, attributes, metadata);
+        await store.completeInstance(object, attributes, metadata); // again: counted once
+      }
+      const computed = async () => {
+        const [study] = await store.sql.query(
+          `SELECT number_of_study_related_series AS series, number_of_study_related_instances AS instances,
+                modalities_in_study AS modalities FROM study WHERE study_instance_uid = $1`,
+          [StudyInstanceUID],
+        );
+        const series = await store.sql.query(
+          `SELECT series_instance_uid, number_of_series_related_instances AS n FROM series
+         WHERE study_instance_uid = $1 ORDER BY modality`,
+          [StudyInstanceUID],
+        );
+        return { ...study, perSeries: series.map((r) => r.n) };
+      };
+      t.deepEqual(await computed(), {
+        series: 2,
+        instances: 3,
+        modalities: ['CT', 'MR'],
+        perSeries: [2, 1],
+      });
+      // A pending instance does not count until it is completed.
+      const pending = sample({ StudyInstanceUID, SeriesInstanceUID: mr, Modality: 'MR' });
+      await store.beginInstance(pending.object);
+      t.like(await computed(), { instances: 3 });
+      // Erasure: instances, then a series, go away.
+      await store.sql.query('DELETE FROM instance WHERE sop_instance_uid = $1', [
+        stored[0]!.object.SOPInstanceUID,
+      ]);
+      t.deepEqual(await computed(), {
+        series: 2,
+        instances: 2,
+        modalities: ['CT', 'MR'],
+        perSeries: [1, 1],
+      });
+      await store.sql.query('DELETE FROM instance WHERE series_instance_uid = $1', [mr]);
+      await store.sql.query('DELETE FROM series WHERE series_instance_uid = $1', [mr]);
+      t.deepEqual(await computed(), {
+        series: 1,
+        instances: 1,
+        modalities: ['CT'],
+        perSeries: [1],
+      });
+    },
+  );
+
   test.serial(`${adapter}: instances of one series share its study and series rows`, async (t) => {
     const first = sample();
     const { PatientID, StudyInstanceUID, SeriesInstanceUID } = first.attributes;
@@ -317,7 +376,7 @@ export function indexStoreContract(
     await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
     t.deepEqual(
       (await versions(b)).map((r) => r.version),
-      ['0001'],
+      ['0001', '0006'],
     );
     const { object, attributes, metadata } = sample();
     await a.completeInstance(object, attributes, metadata);
