@@ -8,7 +8,7 @@
  * persisted: after a restart the requester's timeout asks again (PS3.4 §J.3.3.1 allows that).
  */
 import type { IndexStore, DicomJson } from '../core/archive/index-store.js';
-import type { SOPReference } from '../core/archive/commitment-query.js';
+import { referenceKey, type SOPReference } from '../core/archive/commitment-query.js';
 import type { StudyScope } from '../core/grants/grants.js';
 import { assertValidUID } from '../core/dicom/uid.js';
 import { LightboxError } from '../core/errors.js';
@@ -73,8 +73,8 @@ export async function commitmentReport(
     [ReferencedSOPClassUID]: { vr: 'UI', Value: [r.ReferencedSOPClassUID] },
     [ReferencedSOPInstanceUID]: { vr: 'UI', Value: [r.ReferencedSOPInstanceUID] },
   });
-  const ok = request.references.filter((r) => committed.has(r.ReferencedSOPInstanceUID));
-  const failed = request.references.filter((r) => !committed.has(r.ReferencedSOPInstanceUID));
+  const ok = request.references.filter((r) => committed.has(referenceKey(r)));
+  const failed = request.references.filter((r) => !committed.has(referenceKey(r)));
   const info: DicomJson = { [TransactionUID]: { vr: 'UI', Value: [request.TransactionUID] } };
   if (ok.length > 0) info[ReferencedSOPSequence] = { vr: 'SQ', Value: ok.map(item) };
   if (failed.length > 0) {
