@@ -1,8 +1,8 @@
 /**
  * Storage Commitment Push Model SCP (PS3.4 Annex J). N-ACTION (Request Storage Commitment) is
  * answered at once; the result follows as an N-EVENT-REPORT: on the same association while it is
- * open, otherwise on a new association to the requester's configured peer address (Lightbox
- * proposing the SCP role, PS3.4 §J.3.3). An instance is committed when it is stored and indexed under
+ * open and not being released, otherwise on a new association to the requester's configured peer
+ * address (Lightbox proposing the SCP role, PS3.4 §J.3.3). An instance is committed when it is stored and indexed under
  * the referenced SOP Class and the requester sent it or may read it (core/archive/commitment-query.ts);
  * every other reference fails with No such object instance (0x0112). Pending requests are not
  * persisted: after a restart the requester's timeout asks again (PS3.4 §J.3.3.1 allows that).
