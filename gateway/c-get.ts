@@ -3,12 +3,11 @@
  * over the storage presentation contexts for which it took the SCP role, each instance in its stored
  * transfer syntax (PS3.4 §C.4.3.3.1: no matching context → that sub-operation fails).
  */
-import { LightboxError } from '../core/errors.js';
 import type { DicomJson } from '../core/archive/index-store.js';
 import type { DimseConnection } from './dimse-connection.js';
 import type { QueryModel } from './query-identifier.js';
 import { findRetrieveInstances, retrieveInstances, type RetrieveContext } from './retrieve.js';
-import { storeContextId, storeSubOperation } from './store-sub-operation.js';
+import { storeSubOperation } from './store-sub-operation.js';
 
 export async function cGet(
   ctx: RetrieveContext,
@@ -21,19 +20,11 @@ export async function cGet(
   await retrieveInstances(
     ctx,
     instances,
-    async (instance) => {
-      const contextId = storeContextId(connection.negotiated!, instance, true);
-      if (contextId === undefined) {
-        throw new LightboxError(
-          'NotAcceptable',
-          'no SCP-role context for the stored SOP Class and transfer syntax',
-        );
-      }
-      return storeSubOperation(connection, ctx.objects, instance, {
-        contextId,
+    (instance) =>
+      storeSubOperation(connection, ctx.objects, instance, {
         timeoutMs: ctx.subOperationTimeoutMs,
-      });
-    },
+        requesterIsSCP: true,
+      }),
     () => connection.keepAlive(),
   );
 }

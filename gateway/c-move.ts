@@ -6,7 +6,6 @@
  */
 import type { DimsePeerConfig } from '../config/schema.js';
 import type { DicomJson, StoredInstance } from '../core/archive/index-store.js';
-import { LightboxError } from '../core/errors.js';
 import { QueryRetrieveStatus } from './dimse-status.js';
 import type { QueryModel } from './query-identifier.js';
 import { findRetrieveInstances, retrieveInstances, type RetrieveContext } from './retrieve.js';
@@ -15,7 +14,7 @@ import {
   type ProposedPresentationContext,
   type ScuOptions,
 } from './scu-association.js';
-import { storeContextId, storeSubOperation } from './store-sub-operation.js';
+import { storeSubOperation } from './store-sub-operation.js';
 
 export interface MoveRequest {
   /** The configured peer, or undefined when MoveDestination is unknown or not allowed. */
@@ -65,20 +64,11 @@ export async function cMove(
     await retrieveInstances(
       ctx,
       instances,
-      async (instance) => {
-        const contextId = storeContextId(connection.negotiated!, instance);
-        if (contextId === undefined) {
-          throw new LightboxError(
-            'NotAcceptable',
-            'destination refused the stored SOP Class and transfer syntax',
-          );
-        }
-        return storeSubOperation(connection, ctx.objects, instance, {
-          contextId,
+      (instance) =>
+        storeSubOperation(connection, ctx.objects, instance, {
           timeoutMs: ctx.subOperationTimeoutMs,
           moveOriginator: request.originator,
-        });
-      },
+        }),
       request.keepAlive,
     );
   } finally {

@@ -1,14 +1,14 @@
 /**
  * Storage Commitment Push Model SCP (PS3.4 Annex J). N-ACTION (Request Storage Commitment) is
  * answered at once; the result follows as an N-EVENT-REPORT: on the same association while it is
- * open, otherwise on a new association to the requester's configured peer address (Lightbox
- * proposing the SCP role, PS3.4 §J.3.3). An instance is committed when it is stored and indexed under
+ * open and not being released, otherwise on a new association to the requester's configured peer
+ * address (Lightbox proposing the SCP role, PS3.4 §J.3.3). An instance is committed when it is stored and indexed under
  * the referenced SOP Class and the requester sent it or may read it (core/archive/commitment-query.ts);
  * every other reference fails with No such object instance (0x0112). Pending requests are not
  * persisted: after a restart the requester's timeout asks again (PS3.4 §J.3.3.1 allows that).
  */
 import type { IndexStore, DicomJson } from '../core/archive/index-store.js';
-import type { SOPReference } from '../core/archive/commitment-query.js';
+import { referenceKey, type SOPReference } from '../core/archive/commitment-query.js';
 import type { StudyScope } from '../core/grants/grants.js';
 import { assertValidUID } from '../core/dicom/uid.js';
 import { LightboxError } from '../core/errors.js';
@@ -73,8 +73,8 @@ export async function commitmentReport(
     [ReferencedSOPClassUID]: { vr: 'UI', Value: [r.ReferencedSOPClassUID] },
     [ReferencedSOPInstanceUID]: { vr: 'UI', Value: [r.ReferencedSOPInstanceUID] },
   });
-  const ok = request.references.filter((r) => committed.has(r.ReferencedSOPInstanceUID));
-  const failed = request.references.filter((r) => !committed.has(r.ReferencedSOPInstanceUID));
+  const ok = request.references.filter((r) => committed.has(referenceKey(r)));
+  const failed = request.references.filter((r) => !committed.has(referenceKey(r)));
   const info: DicomJson = { [TransactionUID]: { vr: 'UI', Value: [request.TransactionUID] } };
   if (ok.length > 0) info[ReferencedSOPSequence] = { vr: 'SQ', Value: ok.map(item) };
   if (failed.length > 0) {

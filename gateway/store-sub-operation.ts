@@ -40,19 +40,30 @@ export function storeContextId(
 }
 
 export interface SubOperationOptions {
-  contextId: number;
   timeoutMs: number;
+  /** C-GET: only contexts for which the requester took the SCP role. */
+  requesterIsSCP?: boolean;
   /** C-MOVE: the requester's AE title and message ID (PS3.7 §9.3.1.1). */
   moveOriginator?: { aeTitle: string; messageId: number };
 }
 
-/** Sends one instance and resolves with the C-STORE-RSP status. */
+/**
+ * Sends one instance and resolves with the C-STORE-RSP status; NotAcceptable when no accepted
+ * context carries its SOP Class in its stored transfer syntax.
+ */
 export async function storeSubOperation(
   connection: DimseConnection,
   objects: ObjectStore,
   instance: StoredInstance,
   options: SubOperationOptions,
 ): Promise<number> {
+  const contextId = storeContextId(connection.negotiated!, instance, options.requesterIsSCP);
+  if (contextId === undefined) {
+    throw new LightboxError(
+      'NotAcceptable',
+      'no accepted context for the stored SOP Class and transfer syntax',
+    );
+  }
   const head = await readObjectRange(
     objects,
     instance.objectKey,
@@ -80,6 +91,6 @@ export async function storeSubOperation(
           end: instance.size - 1,
         })
       : undefined;
-  await connection.sendMessage(options.contextId, command, body);
+  await connection.sendMessage(contextId, command, body);
   return (await response).getStatus();
 }

@@ -13,7 +13,12 @@ export interface SOPReference {
   ReferencedSOPInstanceUID: string;
 }
 
-/** The SOPInstanceUIDs among `references` that are committed for this requester. */
+/** The key of a reference in the answer: committed is per (SOP Class, SOP Instance) pair. */
+export function referenceKey(r: SOPReference): string {
+  return `${r.ReferencedSOPClassUID} ${r.ReferencedSOPInstanceUID}`;
+}
+
+/** The references (as referenceKey) that are committed for this requester. */
 export async function findCommittedInstances(
   sql: SqlQueryable,
   references: readonly SOPReference[],
@@ -25,11 +30,18 @@ export async function findCommittedInstances(
   const uids = param(references.map((r) => r.ReferencedSOPInstanceUID));
   const classes = param(references.map((r) => r.ReferencedSOPClassUID));
   const readable = scopeCondition(requester.scope, 'i.study_instance_uid', param) ?? 'true';
-  const text = `SELECT i.sop_instance_uid FROM instance i
+  const text = `SELECT i.sop_class_uid, i.sop_instance_uid FROM instance i
     JOIN unnest(${uids}::text[], ${classes}::text[]) AS r(sop_instance_uid, sop_class_uid)
       ON r.sop_instance_uid = i.sop_instance_uid AND r.sop_class_uid = i.sop_class_uid
     WHERE i.state = 'stored'
       AND (i.calling_ae_title = ${param(requester.callingAETitle)} OR ${readable})`;
   const rows = await sql.query(text, params);
-  return new Set(rows.map((row) => row.sop_instance_uid as string));
+  return new Set(
+    rows.map((row) =>
+      referenceKey({
+        ReferencedSOPClassUID: row.sop_class_uid as string,
+        ReferencedSOPInstanceUID: row.sop_instance_uid as string,
+      }),
+    ),
+  );
 }

@@ -148,7 +148,7 @@ export interface IndexStore {
   searchForPatients(query: PatientQuery): Promise<QidoResult>;
   /** C-MOVE / C-GET: the stored instances the keys name, within `scope` (applied in SQL). */
   findInstancesToRetrieve(keys: RetrieveKeys, scope: StudyScope): Promise<StoredInstance[]>;
-  /** Storage Commitment: which referenced instances are stored with that SOP Class, for this requester. */
+  /** Storage Commitment: the references (commitment-query referenceKey) stored with that SOP Class, for this requester. */
   findCommittedInstances(
     references: readonly SOPReference[],
     requester: { callingAETitle: string; scope: StudyScope },

@@ -276,7 +276,9 @@ test('an unreadable or invalid LIGHTBOX_CONFIG is a ConfigError naming the file'
 // An empty line in an .env or compose file (`DICOM_PORT=`) must not become port 0 (a random port),
 // nor `DICOM_HOST=` '' (which net.Server.listen takes as every interface).
 test('an empty variable is unset: DICOM_PORT= and DICOM_HOST= keep their defaults', (t) => {
-  const config = loadConfig({ env: { DICOM_PORT: '', DICOM_HOST: '', HTTP_PORT: '', HTTP_HOST: '' } });
+  const config = loadConfig({
+    env: { DICOM_PORT: '', DICOM_HOST: '', HTTP_PORT: '', HTTP_HOST: '' },
+  });
   t.is(config.gateway.port, 11112);
   t.is(config.gateway.host, '127.0.0.1');
   t.is(config.viewerApi.port, 8042);

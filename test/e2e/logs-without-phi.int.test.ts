@@ -41,7 +41,10 @@ if (await requireTool(test, 'storescu')) {
     const bad = path.join(dir, 'bad.dcm');
     await writeFile(good, encodeInstance(secrets));
     await writeFile(other, encodeInstance(secrets));
-    await writeFile(bad, encodeInstance({ ...secrets, SOPInstanceUID: makeUID(), StudyInstanceUID: '1.02' }));
+    await writeFile(
+      bad,
+      encodeInstance({ ...secrets, SOPInstanceUID: makeUID(), StudyInstanceUID: '1.02' }),
+    );
     t.is((await echoscu(lightbox.gateway.port)).code, 0);
     await storescu(lightbox.gateway.port, [good, bad, other], { extra: ['--no-halt'] });
     await lightbox.settled();

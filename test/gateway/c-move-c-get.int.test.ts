@@ -11,7 +11,13 @@ import path from 'node:path';
 import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
 import { startStorescp, type Storescp } from '../helpers/dcmtk.js';
 import { finalMoveResponse, getscu, movescu } from '../helpers/dcmtk-qr.js';
-import { seedQrArchive, tempDirectory, type QrArchive } from '../helpers/qr-archive.js';
+import {
+  datasetOf,
+  seedQrArchive,
+  storedDataset,
+  tempDirectory,
+  type QrArchive,
+} from '../helpers/qr-archive.js';
 import { startTestLightbox, type TestLightbox } from '../helpers/start-lightbox.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -27,14 +33,6 @@ const test = anyTest as TestFn<Context>;
 
 const PACS = 'OWNPACS';
 const IMPLICIT_ONLY = 'OLDPACS';
-const datasetOf = (file: Buffer) => file.subarray(decodeFileMetaInformation(file).datasetOffset);
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** The data set bytes of each received file, by SOPInstanceUID (the meta group names it). */
 async function receivedDatasets(directory: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -45,15 +43,11 @@ async function receivedDatasets(directory: string): Promise<Map<string, Buffer>>
   return out;
 }
 
-/** The stored objects' data sets of a study, by SOPInstanceUID, read from the object store. */
+/** The stored objects' data sets of a study, by SOPInstanceUID. */
 async function storedDatasets(lightbox: TestLightbox, StudyInstanceUID: string) {
   const out = new Map<string, Buffer>();
-  const { index, objects } = lightbox.services;
-  for (const instance of await index.findStoredInstances({ StudyInstanceUID })) {
-    out.set(
-      instance.SOPInstanceUID,
-      datasetOf(await readAll(await objects.getObject(instance.objectKey))),
-    );
+  for (const instance of await lightbox.services.index.findStoredInstances({ StudyInstanceUID })) {
+    out.set(instance.SOPInstanceUID, await storedDataset(lightbox, instance.SOPInstanceUID));
   }
   return out;
 }

@@ -7,11 +7,16 @@
 import anyTest, { type TestFn } from 'ava';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
 import { freePort } from '../helpers/dcmtk.js';
 import { finalMoveResponse, movescu } from '../helpers/dcmtk-qr.js';
 import { startTestOrthanc, ORTHANC_BINARY, type TestOrthanc } from '../helpers/orthanc.js';
-import { seedQrArchive, tempDirectory, type QrArchive } from '../helpers/qr-archive.js';
+import {
+  datasetOf,
+  seedQrArchive,
+  storedDataset,
+  tempDirectory,
+  type QrArchive,
+} from '../helpers/qr-archive.js';
 import { startTestLightbox, type TestLightbox } from '../helpers/start-lightbox.js';
 import { CTImageStorage, encodeInstance, makeUID } from '../helpers/synthetic.js';
 import { requireTool } from '../helpers/tools.js';
@@ -23,20 +28,6 @@ interface Context {
   directory: string;
 }
 const test = anyTest as TestFn<Context>;
-
-const datasetOf = (file: Buffer) => file.subarray(decodeFileMetaInformation(file).datasetOffset);
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function storedDataset(lightbox: TestLightbox, SOPInstanceUID: string): Promise<Buffer> {
-  const row = await lightbox.services.index.getInstance(SOPInstanceUID);
-  if (!row) throw new Error('not stored');
-  return datasetOf(await readAll(await lightbox.services.objects.getObject(row.objectKey)));
-}
 
 /** The data sets Orthanc holds for a study, by SOPInstanceUID (GET /instances/{id}/file). */
 async function orthancDatasets(orthanc: TestOrthanc, StudyInstanceUID: string) {

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
 import { storescu } from './dcmtk.js';
 import type { TestLightbox } from './start-lightbox.js';
 import { encodeInstance, makeUID } from './synthetic.js';
@@ -107,4 +108,22 @@ export async function tempDirectory(t: { teardown(fn: () => Promise<void>): void
   const directory = await mkdtemp(path.join(os.tmpdir(), `lightbox-${name}-`));
   t.teardown(() => rm(directory, { recursive: true, force: true }));
   return directory;
+}
+
+/** The data set bytes of a Part 10 file (what follows its File Meta Information). */
+export const datasetOf = (file: Buffer) =>
+  file.subarray(decodeFileMetaInformation(file).datasetOffset);
+
+/** The data set of an archived instance, read back from the object store. */
+export async function storedDataset(
+  lightbox: TestLightbox,
+  SOPInstanceUID: string,
+): Promise<Buffer> {
+  const row = await lightbox.services.index.getInstance(SOPInstanceUID);
+  if (!row) throw new Error('not stored');
+  const chunks: Buffer[] = [];
+  for await (const chunk of await lightbox.services.objects.getObject(row.objectKey)) {
+    chunks.push(chunk as Buffer);
+  }
+  return datasetOf(Buffer.concat(chunks));
 }

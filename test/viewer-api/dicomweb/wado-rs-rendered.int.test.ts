@@ -26,7 +26,11 @@ if (await requireService(test, 'pydicom test data', pydicomManifest)) {
     const names = new Set(['CT_small.dcm', 'SC_rgb_rle_2frame.dcm', 'test-SR.dcm']);
     const { stored } = await stowPydicomCorpus(lightbox, (e) => names.has(e.name));
     const byName = (n: string) => stored.find((s) => s.name === n)!;
-    [ct, rgb, sr] = [byName('CT_small.dcm'), byName('SC_rgb_rle_2frame.dcm'), byName('test-SR.dcm')];
+    [ct, rgb, sr] = [
+      byName('CT_small.dcm'),
+      byName('SC_rgb_rle_2frame.dcm'),
+      byName('test-SR.dcm'),
+    ];
   });
   test.after.always(() => lightbox?.stop());
 
@@ -37,11 +41,17 @@ if (await requireService(test, 'pydicom test data', pydicomManifest)) {
     const meta = await sharp(Buffer.from(await png.arrayBuffer())).metadata();
     t.like(meta, { format: 'png', width: 128, height: 128 });
     const small = await authorizedFetch(url(ct, '/rendered?viewport=64,64'));
-    t.like(await sharp(Buffer.from(await small.arrayBuffer())).metadata(), { format: 'jpeg', width: 64, height: 64 });
+    t.like(await sharp(Buffer.from(await small.arrayBuffer())).metadata(), {
+      format: 'jpeg',
+      width: 64,
+      height: 64,
+    });
   });
 
   test('frame 2 of a multi-frame RGB instance renders; frame 3 is 404', async (t) => {
-    const frame = await authorizedFetch(url(rgb, '/frames/2/rendered'), { headers: { Accept: 'image/png' } });
+    const frame = await authorizedFetch(url(rgb, '/frames/2/rendered'), {
+      headers: { Accept: 'image/png' },
+    });
     t.is(frame.status, 200);
     t.like(await sharp(Buffer.from(await frame.arrayBuffer())).metadata(), { channels: 3 });
     t.is((await authorizedFetch(url(rgb, '/frames/3/rendered'))).status, 404);
@@ -49,7 +59,11 @@ if (await requireService(test, 'pydicom test data', pydicomManifest)) {
 
   test('thumbnails at study, series and instance level are small JPEGs', async (t) => {
     const base = `${lightbox.viewerApi.url}/dicom-web/studies/${ct.StudyInstanceUID}`;
-    for (const target of [`${base}/thumbnail`, `${base}/series/${ct.SeriesInstanceUID}/thumbnail`, url(ct, '/thumbnail')]) {
+    for (const target of [
+      `${base}/thumbnail`,
+      `${base}/series/${ct.SeriesInstanceUID}/thumbnail`,
+      url(ct, '/thumbnail'),
+    ]) {
       const res = await authorizedFetch(target);
       t.is(res.status, 200, target);
       const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
@@ -66,12 +80,17 @@ if (await requireService(test, 'pydicom test data', pydicomManifest)) {
 
   test('WADO-URI: application/dicom is the stored object, image/jpeg renders, no token is 401', async (t) => {
     const query = `requestType=WADO&studyUID=${ct.StudyInstanceUID}&seriesUID=${ct.SeriesInstanceUID}&objectUID=${ct.SOPInstanceUID}`;
-    const dicom = await authorizedFetch(`${lightbox.viewerApi.url}/wado?${query}&contentType=application/dicom`);
+    const dicom = await authorizedFetch(
+      `${lightbox.viewerApi.url}/wado?${query}&contentType=application/dicom`,
+    );
     t.is(dicom.status, 200);
     t.true(Buffer.from(await dicom.arrayBuffer()).equals(ct.bytes), 'bit for bit what was stored');
     const jpeg = await authorizedFetch(`${lightbox.viewerApi.url}/wado?${query}`);
     t.is(jpeg.headers.get('content-type'), 'image/jpeg');
-    t.like(await sharp(Buffer.from(await jpeg.arrayBuffer())).metadata(), { width: 128, height: 128 });
+    t.like(await sharp(Buffer.from(await jpeg.arrayBuffer())).metadata(), {
+      width: 128,
+      height: 128,
+    });
     t.is((await fetch(`${lightbox.viewerApi.url}/wado?${query}`)).status, 401);
   });
 }
