@@ -15,18 +15,13 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GatewayConfig, QueueConfig } from '../../config/schema.js';
 import { extractIndexedAttributes } from '../../core/dicom/attributes.js';
 import { readPart10Header } from '../../core/dicom/part10-header.js';
-import { createLogger } from '../../core/log.js';
-import { createIngestQueue } from '../../core/queue/create-ingest-queue.js';
-import { Spool } from '../../core/spool/spool.js';
-import { startGateway } from '../../gateway/gateway.js';
 import { datasetOf } from '../e2e/archive.js';
 import { fuzzBudget } from '../helpers/fuzz.js';
+import { startGatewayFixture } from '../helpers/gateway-fixture.js';
 import { waitFor } from '../helpers/processes.js';
 import {
   abortPDU,
@@ -47,7 +42,6 @@ import {
   makeUID,
 } from '../helpers/synthetic.js';
 
-const log = createLogger({ level: 'silent' });
 const STUDY = makeUID();
 /** Every data set sent, by SOPInstanceUID. */
 const sentDatasets = new Map<string, Buffer>();
@@ -257,30 +251,14 @@ function encode(s: Session): { bytes: Buffer; intact: string[] } {
 test('generated DIMSE sessions never crash or wedge the gateway, and leave nothing half-written', async (t) => {
   const budget = fuzzBudget(15);
   t.timeout(budget.timeoutMs + 30_000);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'lightbox-fuzz-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const spool = new Spool({ directory: path.join(dir, 'spool'), fsync: false });
-  await spool.init();
-  const queue = createIngestQueue({
-    config: QueueConfig.parse({ kind: 'in-process' }),
-    spool,
-    log,
-  });
-  const gateway = await startGateway({
-    config: GatewayConfig.parse({
-      port: 0,
+  const { spool, gateway } = await startGatewayFixture(t, {
+    fsync: false,
+    gateway: {
       maxPduLength: 16_384,
       pduTimeoutMs: 1_000,
       associationTimeoutMs: 1_000,
       maxAssociations: 64,
-    }),
-    spool,
-    queue,
-    log,
-  });
-  t.teardown(async () => {
-    await gateway.close(0);
-    await queue.close();
+    },
   });
 
   const raised: unknown[] = [];
@@ -349,4 +327,3 @@ test('generated DIMSE sessions never crash or wedge the gateway, and leave nothi
   t.log(`${sessions} sessions, ${(await readdir(spool.readyDirectory)).length} instances stored`);
   t.deepEqual(raised, []);
 });
-

@@ -128,7 +128,7 @@ if ((await requireTool(test, 'storescu')) && (await requireTool(test, 'echoscu')
       DICOM_MAX_ASSOCIATIONS: String(MAX_ASSOCIATIONS),
       LOG_LEVEL: 'error',
     });
-    await waitForListening(ctx.gateway, ctx.port, 45_000);
+    await waitForListening(ctx.gateway, ctx.port, 110_000);
     // Warm up (code paths compiled, buffers pooled) before the RSS reference is taken.
     const study = await writeStudy(ctx.work, 40, 'warm');
     const warm = await storescu(

@@ -9,68 +9,26 @@
  * what it reads and refuses files it cannot parse, so data sets that must reach the gateway malformed
  * go through dcmjs-dimse's Client with a Dataset whose encoding is replaced by raw bytes.
  */
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import dimse from 'dcmjs-dimse';
-import { GatewayConfig, QueueConfig } from '../../config/schema.js';
+import { QueueConfig } from '../../config/schema.js';
 import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
-import { createLogger } from '../../core/log.js';
-import { createIngestQueue } from '../../core/queue/create-ingest-queue.js';
-import type { IngestQueue } from '../../core/queue/ingest-queue.js';
-import { Spool } from '../../core/spool/spool.js';
-import { startGateway, type Gateway } from '../../gateway/gateway.js';
+import type { Spool } from '../../core/spool/spool.js';
 import { CStoreStatus } from '../../gateway/dimse-status.js';
 import { freePort, storescu } from '../helpers/dcmtk.js';
 import { parseStorescu, STORE_STATUS_CODE, waitFor } from '../helpers/processes.js';
 import { deleteKeys, requireRedis, testPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { CTImageStorage, encodeInstance, makeUID } from '../helpers/synthetic.js';
 import { requireTool } from '../helpers/tools.js';
+import { startGatewayFixture } from '../helpers/gateway-fixture.js';
 
-const log = createLogger({ level: 'silent' });
 const ImplicitVRLittleEndian = '1.2.840.10008.1.2';
 
-interface Fixture {
-  dir: string;
-  spool: Spool;
-  queue: IngestQueue;
-  gateway: Gateway;
-}
-
-async function tempDir(t: ExecutionContext): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'lightbox-failures-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** A gateway over a fresh spool and the given queue configuration (in-process by default). */
-async function startFixture(
-  t: ExecutionContext,
-  options: { queue?: QueueConfig; gateway?: Partial<GatewayConfig> } = {},
-): Promise<Fixture> {
-  const dir = await tempDir(t);
-  const spool = new Spool({ directory: path.join(dir, 'spool'), fsync: true });
-  await spool.init();
-  const queue = createIngestQueue({
-    config: options.queue ?? QueueConfig.parse({ kind: 'in-process' }),
-    spool,
-    log,
-  });
-  const gateway = await startGateway({
-    config: GatewayConfig.parse({ port: 0, ...options.gateway }),
-    spool,
-    queue,
-    log,
-  });
-  t.teardown(async () => {
-    await gateway.close(0);
-    await queue.close();
-  });
-  return { dir, spool, queue, gateway };
-}
+const startFixture = startGatewayFixture;
 
 async function spoolContents(spool: Spool): Promise<{ incoming: string[]; ready: string[] }> {
   return {
