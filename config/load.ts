@@ -50,6 +50,8 @@ export const ENVIRONMENT = {
   HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
   LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
   LOG_LEVEL: 'log.level',
+  LIGHTBOX_EXPORT_DIR: 'dataRights.exportDirectory (patient export ZIP files)',
+  LIGHTBOX_TOMBSTONE_KEY: 'dataRights.tombstoneKey (HMAC key of erasure tombstones, 16+ characters)',
 } as const;
 
 function bool(value: string | undefined): boolean | string | undefined {
@@ -141,6 +143,10 @@ function fromEnvironment(rawEnv: Env): Json {
       corsOrigins: list(env.HTTP_CORS_ORIGINS),
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
+    },
+    dataRights: {
+      exportDirectory: env.LIGHTBOX_EXPORT_DIR ?? inData('exports'),
+      tombstoneKey: env.LIGHTBOX_TOMBSTONE_KEY,
     },
     log: { level: env.LOG_LEVEL },
   });
