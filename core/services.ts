@@ -9,6 +9,9 @@ import { createIndexStore } from './archive/create-index-store.js';
 import { createObjectStore } from './archive/create-object-store.js';
 import type { IndexStore } from './archive/index-store.js';
 import type { ObjectStore } from './archive/object-store.js';
+import { DataRights } from './data-rights/data-rights.js';
+import type { IngestPolicy } from './data-rights/ingest-policy.js';
+import { RegionalObjectStore } from './data-rights/regions.js';
 import type { Logger } from './log.js';
 import { createIngestQueue } from './queue/create-ingest-queue.js';
 import type { IngestQueue } from './queue/ingest-queue.js';
@@ -19,6 +22,10 @@ export interface Services {
   queue: IngestQueue;
   objects?: ObjectStore;
   index?: IndexStore;
+  /** Data rights of patient records (with the archive). */
+  dataRights?: DataRights;
+  /** What data rights ask of the worker: discard erased records' re-sends, place by region. */
+  ingestPolicy?: IngestPolicy;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,8 @@ export function receiverId(role: string, port: number): string {
 export interface ArchiveServices extends Services {
   objects: ObjectStore;
   index: IndexStore;
+  dataRights: DataRights;
+  ingestPolicy: IngestPolicy;
 }
 
 export async function createServices(
@@ -66,11 +75,14 @@ export async function createServices(
   const queue = createIngestQueue({ config: config.queue, spool, log });
   let objects: ObjectStore | undefined;
   let index: IndexStore | undefined;
+  let dataRights: DataRights | undefined;
   try {
     if (needs.archive) {
-      objects = await createObjectStore(config.objects);
-      index = await createIndexStore(config.index);
+      objects = await createArchiveObjectStore(config);
+      const sqlIndex = await createIndexStore(config.index);
+      index = sqlIndex;
       await index.migrate();
+      dataRights = new DataRights({ sql: sqlIndex.sql, objects, config: config.dataRights, log });
     }
   } catch (error) {
     await queue.close().catch(() => undefined);
@@ -83,10 +95,30 @@ export async function createServices(
     queue,
     objects,
     index,
+    dataRights,
+    ingestPolicy: dataRights?.ingestPolicy,
     async close() {
       await queue.close();
       await objects?.close();
       await index?.close();
     },
   };
+}
+
+/**
+ * The object store of `objects`, or, with dataRights.regions configured, a RegionalObjectStore that
+ * routes `regions/<id>/…` keys to each region's own store and every other key to `objects`.
+ */
+async function createArchiveObjectStore(config: Readonly<Config>): Promise<ObjectStore> {
+  const main = await createObjectStore(config.objects);
+  const entries = Object.entries(config.dataRights.regions);
+  if (entries.length === 0) return main;
+  const regions = new Map<string, ObjectStore>();
+  try {
+    for (const [id, settings] of entries) regions.set(id, await createObjectStore(settings));
+  } catch (error) {
+    await Promise.all([main, ...regions.values()].map((s) => s.close().catch(() => undefined)));
+    throw error;
+  }
+  return new RegionalObjectStore(main, regions);
 }

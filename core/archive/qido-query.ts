@@ -5,6 +5,7 @@
  * and, with fuzzymatching, by the start of any name component. Computed attributes (PS3.18
  * §10.6.3.3.1) are correlated subqueries over series and instance.
  */
+import { unrestrictedSql } from '../data-rights/restriction.js';
 import { LightboxError } from '../errors.js';
 import type { StudyScope } from '../grants/grants.js';
 import type { DicomJson, DicomJsonAttribute } from './index-store.js';
@@ -40,6 +41,8 @@ export interface QidoQuery {
   offset: number;
   /** The studies the principal may see (core/grants). */
   scope: StudyScope;
+  /** Leave out restricted patient records (GDPR art. 18; core/data-rights/restriction.ts). */
+  hideRestricted?: boolean;
 }
 
 export interface QidoResult {
@@ -53,13 +56,16 @@ export interface Sql {
   params: unknown[];
 }
 
+/** The rectification overlay (0003_data_rights.sql) joins every level: po.* is NULL when none. */
+const OVERLAY = 'LEFT JOIN patient_overlay po ON po.patient_key = p.patient_key';
+
 const FROM: Record<QidoLevel, string> = {
-  study: 'study s JOIN patient p ON p.patient_key = s.patient_key',
+  study: `study s JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
   series: `series se JOIN study s ON s.study_instance_uid = se.study_instance_uid
-           JOIN patient p ON p.patient_key = s.patient_key`,
+           JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
   instance: `instance i JOIN series se ON se.series_instance_uid = i.series_instance_uid
              JOIN study s ON s.study_instance_uid = i.study_instance_uid
-             JOIN patient p ON p.patient_key = s.patient_key`,
+             JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
 };
 
 const ORDER: Record<QidoLevel, string> = {
@@ -133,6 +139,7 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   if (!query.scope.all) {
     where.push(`s.study_instance_uid = ANY(${param(query.scope.StudyInstanceUIDs)}::text[])`);
   }
+  if (query.hideRestricted) where.push(unrestrictedSql('s.patient_key'));
   for (const { attribute, matcher } of query.matches) {
     const condition =
       attribute.keyword === 'ModalitiesInStudy'

@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { QidoLevel } from '../../core/archive/qido-attributes.js';
 import type { QidoQuery, QidoResult } from '../../core/archive/qido-query.js';
 import type { DicomJson } from '../../core/archive/index-store.js';
+import { restrictionExempt } from '../../core/data-rights/restriction.js';
 import { studyScope } from '../../core/grants/grants.js';
 import { principalOf } from '../auth.js';
 import { negotiateDicomJson } from './accept.js';
@@ -58,8 +59,10 @@ export function qidoRs(deps: DicomWebDeps) {
     async (ctx) => {
       const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
       const target = searchTarget(ctx);
-      const scope = studyScope(principalOf(ctx));
-      const { query, warnings } = parseQidoParams(level, ctx.query, target, scope);
+      const principal = principalOf(ctx);
+      const { query, warnings } = parseQidoParams(level, ctx.query, target, studyScope(principal));
+      // Restricted records (GDPR art. 18) are filtered in SQL, before limit and offset.
+      query.hideRestricted = !restrictionExempt(principal);
       const result = await searches[level](query);
       if (result.more) warnings.push('There are additional results that can be requested');
       if (warnings.length > 0) ctx.set('Warning', warningHeader(warnings));

@@ -64,7 +64,7 @@ CREATE TABLE erasure (
   started_at timestamptz NOT NULL DEFAULT now(),
   erased_at timestamptz,
   counts jsonb NOT NULL,
-  receipt jsonb,
+  receipt text, -- the exact JSON whose SHA-256 is receipt_sha256
   receipt_sha256 text,
   CONSTRAINT erasure_state CHECK (state IN ('running', 'done'))
 );

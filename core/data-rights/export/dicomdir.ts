@@ -65,7 +65,8 @@ function encodeRecord(record: DirectoryRecord, next: number, lower: number): Buf
   const keys = [...record.keys];
   if (utf8) keys.push({ tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' });
   keys.sort((a, b) => a.tag - b.tag);
-  for (const key of keys) elements.push(encodeElement(key.tag, key.vr, encodeText(key.value, key.vr)));
+  for (const key of keys)
+    elements.push(encodeElement(key.tag, key.vr, encodeText(key.value, key.vr)));
   return item(Buffer.concat(elements));
 }
 

@@ -3,7 +3,21 @@
  * (DICOMDIR): header, padding of text values to an even length (PS3.5 §6.2), items of explicit length.
  */
 
-const LONG = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const LONG = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'SQ',
+  'SV',
+  'UC',
+  'UN',
+  'UR',
+  'UT',
+  'UV',
+]);
 
 export function encodeElement(tag: number, vr: string, value: Buffer): Buffer {
   const long = LONG.has(vr);

@@ -68,16 +68,19 @@ export async function writeExportZip(options: ExportZipOptions): Promise<ExportP
       instance.fileId.join('/'),
       { compress: false, size: instance.size, mtime },
       (callback) => {
-        objects.getObject(instance.objectKey).then((stream) => {
-          const checked = stream.pipe(verifying(instance.sha256));
-          stream.once('error', (error) => checked.destroy(error));
-          checked.once('error', (error) => zip.emit('error', error));
-          checked.once('end', () => {
-            progress.done++;
-            options.onProgress?.({ ...progress });
-          });
-          callback(null, checked);
-        }, (error: Error) => callback(error, undefined as never));
+        objects.getObject(instance.objectKey).then(
+          (stream) => {
+            const checked = stream.pipe(verifying(instance.sha256));
+            stream.once('error', (error) => checked.destroy(error));
+            checked.once('error', (error) => zip.emit('error', error));
+            checked.once('end', () => {
+              progress.done++;
+              options.onProgress?.({ ...progress });
+            });
+            callback(null, checked);
+          },
+          (error: Error) => callback(error, undefined as never),
+        );
       },
     );
   }

@@ -151,9 +151,10 @@ export class Exports {
       await rm(`${file}.part`, { force: true });
       log.error({ err: error }, 'export failed');
       await sql
-        .query(`UPDATE data_export SET state = 'failed', finished_at = now() WHERE export_id = $1`, [
-          exportId,
-        ])
+        .query(
+          `UPDATE data_export SET state = 'failed', finished_at = now() WHERE export_id = $1`,
+          [exportId],
+        )
         .catch(() => undefined);
     }
   }

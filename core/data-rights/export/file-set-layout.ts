@@ -19,7 +19,9 @@ function component(prefix: string, n: number): string {
 
 /** Checks PS3.10 §8.2 for a File ID (used on every ID we write). */
 export function isValidFileId(fileId: readonly string[]): boolean {
-  return fileId.length >= 1 && fileId.length <= 8 && fileId.every((c) => /^[A-Z0-9_]{1,8}$/.test(c));
+  return (
+    fileId.length >= 1 && fileId.length <= 8 && fileId.every((c) => /^[A-Z0-9_]{1,8}$/.test(c))
+  );
 }
 
 /** The directory tree of one patient and each instance's File ID, from ordered index rows. */
