@@ -8,6 +8,7 @@ import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
+import { linkedPatientKeys } from '../core/data-rights/patient-keys.js';
 import { authenticate } from './auth.js';
 import { DICOMWEB_ROOT, type DicomWebDeps } from './dicomweb/context.js';
 import { qidoRs } from './dicomweb/qido-rs.js';
@@ -17,6 +18,7 @@ import { wadoRsBulkdata } from './dicomweb/wado-rs-bulkdata.js';
 import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
+import { dataRightsRoutes } from './patient/data-rights.js';
 
 export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
   const router = new Router();
@@ -89,5 +91,23 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   wadoUri.use(authenticate(config.apiToken));
   wadoUri.get('/wado', rendered.wadoUri);
   router.use(wadoUri.routes(), wadoUri.allowedMethods());
+
+  // Data rights of patient records (data-rights branch; viewer-api/patient/data-rights.ts): export
+  // with DICOMDIR, erasure with receipt, restriction of processing, rectification overlay.
+  const rights = dataRightsRoutes({
+    dataRights: services.dataRights,
+    patientKeysOf: linkedPatientKeys(services.dataRights.sql),
+  });
+  const dataRightsApi = new Router({ prefix: '/api' });
+  dataRightsApi.use(authenticate(config.apiToken));
+  dataRightsApi.post('/exports', rights.startExport);
+  dataRightsApi.get('/exports/:id', rights.exportStatus);
+  dataRightsApi.get('/exports/:id/download', rights.downloadExport);
+  dataRightsApi.post('/erasure-requests', rights.requestErasure);
+  dataRightsApi.put('/patient-records/:patientKey/restriction', rights.restrict);
+  dataRightsApi.delete('/patient-records/:patientKey/restriction', rights.liftRestriction);
+  dataRightsApi.post('/patient-records/:patientKey/rectifications', rights.rectify);
+  dataRightsApi.get('/patient-records/:patientKey/rectifications', rights.rectifications);
+  router.use(dataRightsApi.routes(), dataRightsApi.allowedMethods());
   return router;
 }
