@@ -19,6 +19,7 @@ import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 import { dataRightsRoutes } from './patient/data-rights.js';
+import { deidentifiedShareRoutes } from './patient/deidentified-shares.js';
 
 export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
   const router = new Router();
@@ -108,6 +109,13 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   dataRightsApi.delete('/patient-records/:patientKey/restriction', rights.liftRestriction);
   dataRightsApi.post('/patient-records/:patientKey/rectifications', rights.rectify);
   dataRightsApi.get('/patient-records/:patientKey/rectifications', rights.rectifications);
+  dataRightsApi.put('/patient-records/:patientKey/deidentification-consent', rights.giveConsent);
+  dataRightsApi.delete('/patient-records/:patientKey/deidentification-consent', rights.withdrawConsent);
+  dataRightsApi.post('/deidentified-shares', rights.createDeidentifiedShare);
   router.use(dataRightsApi.routes(), dataRightsApi.allowedMethods());
+  // De-identified copies (PS3.15 Annex E) for the holder of a share id: no credential, consent-gated.
+  const deidentified = deidentifiedShareRoutes(services.dataRights);
+  router.get('/deidentified/:shareId/instances', deidentified.listInstances);
+  router.get('/deidentified/:shareId/instances/:instance', deidentified.retrieveInstance);
   return router;
 }

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../archive/object-store.js';
 import type { SqlClient } from '../archive/sql-client.js';
 import type { AuditAction, AuditChannel, AuditLog } from '../audit/audit-log.js';
 import type { Principal } from '../grants/principal.js';
+import { LightboxError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { actorOf } from './actor.js';
 import { eraseRecord, type ErasureDependencies } from './erasure/erasure.js';
@@ -23,6 +24,15 @@ import {
   type RectificationEntry,
 } from './rectification.js';
 import { assignRegion } from './regions.js';
+import {
+  createShare,
+  giveConsent,
+  listShare,
+  openSharedInstance,
+  withdrawConsent,
+  type DeidentifiedInstance,
+} from './deidentify/shares.js';
+import type { Readable } from 'node:stream';
 import { isRestricted, liftRestriction, restrictRecord } from './restriction.js';
 
 export interface DataRightsDependencies {
@@ -147,5 +157,34 @@ export class DataRights {
 
   assignRegion(patientKey: string, region: string): Promise<void> {
     return assignRegion(this.deps.sql, Object.keys(this.deps.config.regions), patientKey, region);
+  }
+
+  /** Records the patient's explicit consent to de-identified sharing. */
+  async giveDeidentificationConsent(patientKey: string, purpose: unknown, actor: Actor) {
+    if (typeof purpose !== 'string') throw new LightboxError('BadRequest', 'purpose: a string');
+    return giveConsent(this.deps.sql, patientKey, purpose, actorOf(actor.principal));
+  }
+
+  withdrawDeidentificationConsent(patientKey: string): Promise<void> {
+    return withdrawConsent(this.deps.sql, patientKey);
+  }
+
+  /** A de-identified share of one study of the record; Conflict without consent. */
+  async createDeidentifiedShare(patientKey: string, StudyInstanceUID: string, actor: Actor) {
+    const share = await createShare(this.deps.sql, {
+      patientKey,
+      StudyInstanceUID,
+      createdBy: actorOf(actor.principal),
+    });
+    this.audit('deidentified-share', actor, patientKey, { shareId: share.shareId });
+    return share;
+  }
+
+  listDeidentifiedShare(shareId: string): Promise<DeidentifiedInstance[]> {
+    return listShare(this.deps.sql, shareId);
+  }
+
+  openDeidentifiedInstance(shareId: string, SOPInstanceUID: string): Promise<Readable> {
+    return openSharedInstance(this.deps.sql, this.deps.objects, shareId, SOPInstanceUID);
   }
 }

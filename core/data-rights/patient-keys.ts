@@ -11,7 +11,9 @@ export type PatientKeysOf = (principal: Principal | undefined) => Promise<string
 export function linkedPatientKeys(sql: SqlQueryable): PatientKeysOf {
   return async (principal) => {
     if (principal?.kind !== 'patient') return [];
-    const [table] = await sql.query(`SELECT to_regclass('patient_record_link') IS NOT NULL AS present`);
+    const [table] = await sql.query(
+      `SELECT to_regclass('patient_record_link') IS NOT NULL AS present`,
+    );
     if (table.present !== true) return [];
     const rows = await sql.query(
       `SELECT patient_key::text AS k FROM patient_record_link WHERE account_id = $1`,

@@ -6,12 +6,15 @@
  *   POST /api/erasure-requests { patientKey } → 201 receipt;
  *   PUT|DELETE /api/patient-records/:patientKey/restriction → 204;
  *   POST /api/patient-records/:patientKey/rectifications { attributes, reason } → 201;
- *   GET /api/patient-records/:patientKey/rectifications → the history.
+ *   GET /api/patient-records/:patientKey/rectifications → the history;
+ *   PUT|DELETE /api/patient-records/:patientKey/deidentification-consent { purpose } → 201 | 204;
+ *   POST /api/deidentified-shares { patientKey, StudyInstanceUID } → 201 { shareId, instances }.
  * The work is in core/data-rights; this module only maps HTTP to it.
  */
 import type Koa from 'koa';
 import type { DataRights, Actor } from '../../core/data-rights/data-rights.js';
 import type { PatientKeysOf } from '../../core/data-rights/patient-keys.js';
+import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
 import { readJsonBody } from './json-body.js';
@@ -100,6 +103,33 @@ export function dataRightsRoutes(deps: DataRightsRouteDeps) {
     rectifications: (async (ctx) => {
       await ownRecord(ctx, ctx.params.patientKey);
       ctx.body = await dataRights.rectifications(ctx.params.patientKey as string);
+    }) as Koa.Middleware,
+
+    giveConsent: (async (ctx) => {
+      const { purpose } = await readJsonBody(ctx);
+      const actor = await ownRecord(ctx, ctx.params.patientKey);
+      const key = ctx.params.patientKey as string;
+      ctx.status = 201;
+      ctx.body = await dataRights.giveDeidentificationConsent(key, purpose, actor);
+    }) as Koa.Middleware,
+
+    withdrawConsent: (async (ctx) => {
+      await ownRecord(ctx, ctx.params.patientKey);
+      await dataRights.withdrawDeidentificationConsent(ctx.params.patientKey as string);
+      ctx.status = 204;
+    }) as Koa.Middleware,
+
+    createDeidentifiedShare: (async (ctx) => {
+      const { patientKey, StudyInstanceUID } = await readJsonBody(ctx);
+      const actor = await ownRecord(ctx, patientKey);
+      const study = assertValidUID(StudyInstanceUID, 'StudyInstanceUID');
+      const { shareId } = await dataRights.createDeidentifiedShare(
+        patientKey as string,
+        study,
+        actor,
+      );
+      ctx.status = 201;
+      ctx.body = { shareId, instances: `/deidentified/${shareId}/instances` };
     }) as Koa.Middleware,
   };
 }
