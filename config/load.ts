@@ -49,9 +49,16 @@ export const ENVIRONMENT = {
   HTTP_CORS_ORIGINS: 'viewerApi.corsOrigins, comma separated (default *)',
   HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
   LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
+  AUTH_ISSUER: 'auth.issuer (JWT iss)',
+  AUTH_AUDIENCE: 'auth.audience (JWT aud)',
+  AUTH_JWKS_URL: 'auth.jwksUrl (JWKS of an external identity provider)',
+  AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile (local JWT signing key, a private JWK)',
   LOG_LEVEL: 'log.level',
   LIGHTBOX_EXPORT_DIR: 'dataRights.exportDirectory (patient export ZIP files)',
   LIGHTBOX_TOMBSTONE_KEY: 'dataRights.tombstoneKey (HMAC key of erasure tombstones, 16+ characters)',
+  OPS_ENABLED: 'ops.enabled (true|false): the gateway and worker ops listener',
+  OPS_HOST: 'ops.host (gateway and worker: /metrics, /healthz, /readyz)',
+  OPS_PORT: 'ops.port (default 9464 gateway, 9465 worker; 0 = any free port)',
 } as const;
 
 function bool(value: string | undefined): boolean | string | undefined {
@@ -144,11 +151,18 @@ function fromEnvironment(rawEnv: Env): Json {
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
     },
+    auth: {
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      jwksUrl: env.AUTH_JWKS_URL,
+      signingKeyFile: env.AUTH_SIGNING_KEY_FILE,
+    },
     dataRights: {
       exportDirectory: env.LIGHTBOX_EXPORT_DIR ?? inData('exports'),
       tombstoneKey: env.LIGHTBOX_TOMBSTONE_KEY,
     },
     log: { level: env.LOG_LEVEL },
+    ops: { enabled: bool(env.OPS_ENABLED), host: env.OPS_HOST, port: env.OPS_PORT },
   });
 }
 

@@ -145,6 +145,43 @@ export const OrganisationConfig = z.object({
 });
 
 /**
+ * Bearer tokens (JWTs, verified with jose). Tokens are accepted when signed by the local signing
+ * key (embedded mode: generated at first start, kept 0600 in the data directory; the CLI and the
+ * share-link unlock sign with it) or by a key of the JWKS URL / configured public keys (services
+ * mode, an external identity provider), with this issuer and audience. Claims: `sub` (account id),
+ * `kind` (patient | doctor | organisation | organisation-admin | platform-admin) and
+ * `organisationId` for the organisation kinds.
+ */
+export const AuthConfig = z.object({
+  issuer: z.string().min(1).default('lightbox'),
+  audience: z.string().min(1).default('lightbox'),
+  /** JWKS of an external identity provider (RFC 7517), fetched and cached by jose. */
+  jwksUrl: z.string().url().optional(),
+  /** Public keys of an external issuer: PEM (SPKI) or JWK JSON strings. */
+  publicKeys: z.array(z.string().min(1)).default([]),
+  /** The local signing key (a private JWK); default: auth-signing-key.json in the data directory. */
+  signingKeyFile: z.string().min(1).optional(),
+  /** Lifetime of tokens the CLI mints (`lightbox token`), seconds. */
+  tokenTtlSeconds: z.coerce.number().int().min(60).max(366 * 86_400).default(8 * 3600),
+  /** Lifetime of the access token a share link's PIN unlocks, seconds. */
+  shareLinkSessionSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /** Clock skew tolerated on exp/nbf, seconds. */
+  clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(30),
+});
+
+/**
+ * Operations endpoints (GET /metrics in the Prometheus text format, /healthz, /readyz). viewer-api and
+ * the embedded mode serve them on the HTTP port; the gateway and each worker open this small listener
+ * of their own. Unset port: 9464 for the gateway, 9465 for a worker (one of each per host; set
+ * OPS_PORT per process to run more on one host, 0 for a free port).
+ */
+export const OpsConfig = z.object({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Port.optional(),
+});
+
+/**
  * Data rights of patients (GDPR): where exports are built, the key of erasure tombstones, and the
  * storage regions a patient record may be assigned to. With no regions, every instance goes to
  * `objects` as before.
@@ -164,7 +201,10 @@ export const DataRightsConfig = z.object({
   discardErasedPatients: z.boolean().default(false),
   /** Region id → that region's object store (fs directory or s3 bucket). */
   regions: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'region id: a-z, 0-9 and "-"'), ObjectsConfig)
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'region id: a-z, 0-9 and "-"'),
+      ObjectsConfig,
+    )
     .default({}),
 });
 
@@ -191,6 +231,8 @@ export const Config = z.object({
       (list) => new Set(list.map((o) => o.id)).size === list.length,
       'organisation ids are unique',
     ),
+  auth: AuthConfig.default(AuthConfig.parse({})),
+  ops: OpsConfig.default(OpsConfig.parse({})),
   dataRights: DataRightsConfig.default(DataRightsConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
@@ -205,3 +247,5 @@ export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
 export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
 export type DataRightsConfig = z.infer<typeof DataRightsConfig>;
+export type AuthConfig = z.infer<typeof AuthConfig>;
+export type OpsConfig = z.infer<typeof OpsConfig>;

@@ -12,6 +12,7 @@ import type { ObjectStore } from './archive/object-store.js';
 import { DataRights } from './data-rights/data-rights.js';
 import type { IngestPolicy } from './data-rights/ingest-policy.js';
 import { RegionalObjectStore } from './data-rights/regions.js';
+import { createGrantServices, type GrantServices } from './grants/grant-services.js';
 import type { Logger } from './log.js';
 import { createIngestQueue } from './queue/create-ingest-queue.js';
 import type { IngestQueue } from './queue/ingest-queue.js';
@@ -26,6 +27,7 @@ export interface Services {
   dataRights?: DataRights;
   /** What data rights ask of the worker: discard erased records' re-sends, place by region. */
   ingestPolicy?: IngestPolicy;
+  grants?: GrantServices;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export interface ServiceNeeds {
    * embedded): names its incoming/ folder and sweeps what a previous run left there.
    */
   receiverId?: string;
+  /** Who owns a PGlite index while this runs (named to the next process that tries). */
+  owner?: string;
 }
 
 /** A receiver's identity: stable across restarts of the same process on the same host and port. */
@@ -49,12 +53,14 @@ export interface ArchiveServices extends Services {
   index: IndexStore;
   dataRights: DataRights;
   ingestPolicy: IngestPolicy;
+  /** Access decisions, accounts, grants, share links, tokens, audit (core/grants, core/audit). */
+  grants: GrantServices;
 }
 
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: true; receiverId?: string },
+  needs: { archive: true; receiverId?: string; owner?: string },
 ): Promise<ArchiveServices>;
 export async function createServices(
   config: Readonly<Config>,
@@ -75,14 +81,22 @@ export async function createServices(
   const queue = createIngestQueue({ config: config.queue, spool, log });
   let objects: ObjectStore | undefined;
   let index: IndexStore | undefined;
+  let grants: GrantServices | undefined;
   let dataRights: DataRights | undefined;
   try {
     if (needs.archive) {
       objects = await createArchiveObjectStore(config);
-      const sqlIndex = await createIndexStore(config.index);
+      const sqlIndex = await createIndexStore(config.index, { purpose: needs.owner });
       index = sqlIndex;
       await index.migrate();
-      dataRights = new DataRights({ sql: sqlIndex.sql, objects, config: config.dataRights, log });
+      grants = await createGrantServices(config, index.sql, log);
+      dataRights = new DataRights({
+        sql: sqlIndex.sql,
+        objects,
+        config: config.dataRights,
+        log,
+        audit: grants.audit,
+      });
     }
   } catch (error) {
     await queue.close().catch(() => undefined);
@@ -95,9 +109,11 @@ export async function createServices(
     queue,
     objects,
     index,
+    grants,
     dataRights,
     ingestPolicy: dataRights?.ingestPolicy,
     async close() {
+      await grants?.audit.flush();
       await queue.close();
       await objects?.close();
       await index?.close();

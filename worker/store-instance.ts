@@ -8,6 +8,8 @@
  * Same SOPInstanceUID with other bytes: the first stays, the new bytes are kept under conflicts/ and a
  * conflict is recorded. Nothing acknowledged is ever dropped or overwritten.
  */
+import type { OrganisationConfig } from '../config/schema.js';
+import { organisationOfCallingAETitle } from '../core/grants/organisations.js';
 import { conflictObjectKey, objectKey, type ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore, StoredObject } from '../core/archive/index-store.js';
 import type { IngestPolicy } from '../core/data-rights/ingest-policy.js';
@@ -19,6 +21,8 @@ import type { IngestJob } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
 
 export interface StoreInstanceDependencies {
+  /** config `organisations`: maps a C-STORE's Calling AE Title to the study's organisation. */
+  organisations?: readonly OrganisationConfig[];
   spool: Spool;
   objects: ObjectStore;
   index: IndexStore;
@@ -57,6 +61,9 @@ export async function storeInstance(
     sha256: job.sha256,
     callingAETitle: job.callingAETitle,
     receivedAt: job.receivedAt,
+    organisationId:
+      job.organisationId ??
+      organisationOfCallingAETitle(deps.organisations ?? [], job.callingAETitle),
   };
 
   const outcome = await index.beginInstance({ ...object, SOPClassUID: attributes.SOPClassUID });

@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { access, constants, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
-import type { ByteRange, ObjectStat, ObjectStore } from './object-store.js';
+import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
 
 /** A temporary file older than this belongs to a write that was interrupted (a link takes µs). */
 const STALE_TMP_MS = 60 * 60 * 1000;
@@ -216,6 +216,31 @@ export class FsObjectStore implements ObjectStore {
 
   async ping(): Promise<void> {
     await access(this.directory, constants.R_OK | constants.W_OK).catch(unavailable);
+  }
+
+  /** Walks the directory tree under the prefix's folder (temporaries under .tmp/ are not objects). */
+  async *listObjects(prefix: string): AsyncIterable<ListedObject> {
+    const pending = [this.directory];
+    while (pending.length > 0) {
+      const folder = pending.pop()!;
+      const entries = await readdir(folder, { withFileTypes: true }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return [];
+          return unavailable(error);
+        },
+      );
+      for (const entry of entries) {
+        const path = join(folder, entry.name);
+        const key = relative(this.directory, path).split(sep).join('/');
+        if (key === '.tmp') continue;
+        if (entry.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) pending.push(path);
+        } else if (entry.isFile() && key.startsWith(prefix)) {
+          const info = await stat(path).catch(() => undefined);
+          if (info) yield { key, size: info.size };
+        }
+      }
+    }
   }
 
   async close(): Promise<void> {}

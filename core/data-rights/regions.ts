@@ -6,7 +6,7 @@
  * regions; keys without the prefix stay in the default store (`objects`), as before.
  */
 import type { Readable } from 'node:stream';
-import type { ByteRange, ObjectStat, ObjectStore } from '../archive/object-store.js';
+import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from '../archive/object-store.js';
 import type { SqlQueryable } from '../archive/sql-client.js';
 import { LightboxError } from '../errors.js';
 
@@ -51,6 +51,19 @@ export class RegionalObjectStore implements ObjectStore {
   statObject(key: string): Promise<ObjectStat | null> {
     const r = this.route(key);
     return r.store.statObject(r.key);
+  }
+
+  /** Default store's keys as they are, each region's under its `regions/<id>/` prefix. */
+  async *listObjects(prefix: string): AsyncIterable<ListedObject> {
+    if (!prefix.startsWith(PREFIX)) yield* this.defaultStore.listObjects(prefix);
+    for (const [id, store] of this.regions) {
+      const own = regionKeyPrefix(id);
+      if (!prefix.startsWith(own) && !own.startsWith(prefix)) continue;
+      const inner = prefix.startsWith(own) ? prefix.slice(own.length) : '';
+      for await (const object of store.listObjects(inner)) {
+        yield { ...object, key: own + object.key };
+      }
+    }
   }
 
   removeObject(key: string): Promise<void> {

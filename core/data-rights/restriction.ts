@@ -1,18 +1,12 @@
 /**
  * Restriction of processing (GDPR art. 18): while a patient record is restricted, only the patient
  * and the archive reader (the operator's integrity and backup tooling) read it. Grants and share
- * links on it do not serve, searches by anyone else do not return it. The check is here, for
- * core/grants to call: `restrictionExempt(principal)` and the SQL predicate `unrestrictedSql()`
- * filter searches in SQL (before limit and offset), `isStudyRestricted()` answers a retrieve.
+ * links on it do not serve, searches by anyone else do not return it: core/grants/scope-sql.ts adds
+ * `unrestrictedSql()` to the grantee and organisation scopes, so every search and retrieve filters
+ * in SQL (before limit and offset); `isStudyRestricted()` is there for a caller without SQL.
  */
 import type { SqlQueryable } from '../archive/sql-client.js';
 import { LightboxError } from '../errors.js';
-import type { Principal } from '../grants/principal.js';
-
-/** Principals a restriction does not apply to: the patient (on their own records) and the archive reader. */
-export function restrictionExempt(principal: Principal | undefined): boolean {
-  return principal?.kind === 'archive-reader' || principal?.kind === 'patient';
-}
 
 /** SQL true when the patient of `patientKeyColumn` (e.g. 's.patient_key') is not restricted. */
 export function unrestrictedSql(patientKeyColumn: string): string {

@@ -7,12 +7,12 @@ import type Koa from 'koa';
 import type { QidoLevel } from '../../core/archive/qido-attributes.js';
 import type { QidoQuery, QidoResult } from '../../core/archive/qido-query.js';
 import type { DicomJson } from '../../core/archive/index-store.js';
-import { restrictionExempt } from '../../core/data-rights/restriction.js';
 import { studyScope } from '../../core/grants/grants.js';
-import { principalOf } from '../auth.js';
+import { channelOf, principalOf } from '../auth.js';
 import { negotiateDicomJson } from './accept.js';
 import {
   instanceUrl,
+  resourceOf,
   searchTarget,
   serviceUrl,
   seriesUrl,
@@ -48,6 +48,39 @@ function warningHeader(warnings: string[]): string {
   return warnings.map((w) => `299 lightbox "${w.replace(/["\\]/g, '')}"`).join(', ');
 }
 
+/**
+ * One 'query' event per study (study level) or per series (series and instance levels) the search
+ * returned, so that a patient sees who found their studies; one without UIDs for an empty answer.
+ * The matching keys are recorded by name, never their values.
+ */
+function auditQuery(ctx: Koa.Context, deps: DicomWebDeps, level: QidoLevel, matches: DicomJson[]) {
+  const principal = principalOf(ctx);
+  if (!principal) return;
+  const keys = Object.keys(ctx.query)
+    .filter((k) => /^[A-Za-z0-9]{1,64}$/.test(k))
+    .slice(0, 20);
+  const detail = { resource: resourceOf(ctx), level, keys, matches: matches.length };
+  const record = (StudyInstanceUID?: string, SeriesInstanceUID?: string) =>
+    deps.audit.record({
+      action: 'query',
+      principal,
+      via: channelOf(ctx),
+      outcome: 'ok',
+      StudyInstanceUID,
+      SeriesInstanceUID,
+      detail,
+    });
+  const seen = new Set<string>();
+  for (const match of matches) {
+    const study = uid(match, UID.study);
+    const series = level === 'study' ? '' : uid(match, UID.series);
+    if (seen.has(`${study}/${series}`)) continue;
+    seen.add(`${study}/${series}`);
+    record(study || undefined, series || undefined);
+  }
+  if (matches.length === 0) record();
+}
+
 export function qidoRs(deps: DicomWebDeps) {
   const searches: Record<QidoLevel, (q: QidoQuery) => Promise<QidoResult>> = {
     study: (q) => deps.index.searchForStudies(q),
@@ -58,12 +91,11 @@ export function qidoRs(deps: DicomWebDeps) {
     (level: QidoLevel): Koa.Middleware =>
     async (ctx) => {
       const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
-      const target = searchTarget(ctx);
-      const principal = principalOf(ctx);
-      const { query, warnings } = parseQidoParams(level, ctx.query, target, studyScope(principal));
-      // Restricted records (GDPR art. 18) are filtered in SQL, before limit and offset.
-      query.hideRestricted = !restrictionExempt(principal);
+      const target = await searchTarget(ctx, deps);
+      const scope = studyScope(principalOf(ctx));
+      const { query, warnings } = parseQidoParams(level, ctx.query, target, scope);
       const result = await searches[level](query);
+      auditQuery(ctx, deps, level, result.matches);
       if (result.more) warnings.push('There are additional results that can be requested');
       if (warnings.length > 0) ctx.set('Warning', warningHeader(warnings));
       const base = serviceUrl(ctx, deps.config);

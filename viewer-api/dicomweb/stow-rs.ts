@@ -59,6 +59,8 @@ interface Outcome {
   StudyInstanceUID?: string;
   SeriesInstanceUID?: string;
   failure?: number;
+  /** Bytes received for the part (metrics). */
+  bytes?: number;
 }
 
 /** Stores one part; never throws: a failure becomes the part's outcome. */
@@ -66,6 +68,7 @@ async function storePart(
   deps: DicomWebDeps,
   part: IncomingPart,
   StudyInstanceUID: string | undefined,
+  organisationId: string | undefined,
 ): Promise<Outcome> {
   const type = part.headers['content-type'];
   if (type !== undefined && parseMediaType(type).mediaType !== 'application/dicom') {
@@ -90,12 +93,17 @@ async function storePart(
         }
       }
     }
-    const accepted = await acceptInstance(reception, { callingAETitle: '' }, deps.queue);
+    const accepted = await acceptInstance(
+      reception,
+      { callingAETitle: '', organisationId },
+      deps.queue,
+    );
     return {
       SOPClassUID: accepted.job.SOPClassUID,
       SOPInstanceUID: accepted.job.SOPInstanceUID,
       StudyInstanceUID: accepted.StudyInstanceUID,
       SeriesInstanceUID: accepted.SeriesInstanceUID,
+      bytes: reception.bytesReceived,
     };
   } catch (error) {
     await reception.abort();
@@ -107,7 +115,11 @@ async function storePart(
     ) {
       deps.log.warn({ err: error }, 'STOW-RS instance not stored');
     }
-    return { ...uidsOf(Buffer.concat(head)), failure: failureReason(error) };
+    return {
+      ...uidsOf(Buffer.concat(head)),
+      failure: failureReason(error),
+      bytes: reception.bytesReceived,
+    };
   }
 }
 
@@ -176,7 +188,11 @@ function response(outcomes: Outcome[], base: string, StudyInstanceUID?: string):
 
 export function stowRs(deps: DicomWebDeps) {
   const storeInstances: Koa.Middleware = async (ctx) => {
-    if (!canStore(principalOf(ctx))) throw new LightboxError('NotFound', 'not found');
+    const principal = principalOf(ctx);
+    if (!canStore(principal)) throw new LightboxError('NotFound', 'not found');
+    // An organisation's STOW-RS makes the studies its own (the C-STORE path maps the Calling AE).
+    const organisationId =
+      principal?.kind === 'organisation' ? principal.organisationId : undefined;
     const study = ctx.params.study;
     const StudyInstanceUID =
       study === undefined ? undefined : assertValidUID(study, 'StudyInstanceUID');
@@ -189,13 +205,16 @@ export function stowRs(deps: DicomWebDeps) {
     }
     const stored: Array<Promise<Outcome>> = [];
     const parser = new MultipartParser(boundaryOf(params), (part) =>
-      stored.push(storePart(deps, part, StudyInstanceUID)),
+      stored.push(storePart(deps, part, StudyInstanceUID, organisationId)),
     );
     const parsed = await pipeline(ctx.req, parser).then(
       () => undefined,
       (error: unknown) => error,
     );
     const outcomes = await Promise.all(stored);
+    for (const o of outcomes) {
+      deps.metrics?.instanceReceived('stow-rs', o.failure === undefined, o.bytes ?? 0);
+    }
     if (outcomes.length === 0)
       throw parsed ?? new LightboxError('BadRequest', 'no instance in the request');
     ctx.status = outcomes.every((o) => o.failure === undefined)

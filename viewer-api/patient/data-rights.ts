@@ -17,7 +17,7 @@ import type { PatientKeysOf } from '../../core/data-rights/patient-keys.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
 import { principalOf } from '../auth.js';
-import { readJsonBody } from './json-body.js';
+import { jsonBody as readJsonBody } from './json-body.js';
 
 export interface DataRightsRouteDeps {
   dataRights: DataRights;

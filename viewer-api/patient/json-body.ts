@@ -1,13 +1,13 @@
 /**
- * A small JSON request body (the patient API's bodies are a few fields): at most 64 KiB, parsed once,
- * BadRequest for anything else, UnsupportedMediaType for another content type.
+ * The JSON request bodies of the patient / doctor API: application/json, at most 16 KiB, an object.
+ * Anything else is 400 or 415 before a handler looks at it.
  */
 import type Koa from 'koa';
 import { LightboxError } from '../../core/errors.js';
 
-const MAX_BYTES = 64 * 1024;
+const MAX_BYTES = 16 * 1024;
 
-export async function readJsonBody(ctx: Koa.Context): Promise<Record<string, unknown>> {
+export async function jsonBody(ctx: Koa.Context): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json')) {
     throw new LightboxError('UnsupportedMediaType', 'the body must be application/json');
   }
@@ -15,17 +15,17 @@ export async function readJsonBody(ctx: Koa.Context): Promise<Record<string, unk
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BYTES) throw new LightboxError('PayloadTooLarge', 'request body too large');
+    if (size > MAX_BYTES) throw new LightboxError('PayloadTooLarge', 'the body is too large');
     chunks.push(chunk);
   }
-  let body: unknown;
+  let value: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new LightboxError('BadRequest', 'the body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new LightboxError('BadRequest', 'the body must be a JSON object');
   }
-  return body as Record<string, unknown>;
+  return value as Record<string, unknown>;
 }

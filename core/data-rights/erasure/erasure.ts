@@ -19,7 +19,7 @@ import type { ObjectStore } from '../../archive/object-store.js';
 import type { SqlClient, SqlQueryable, SqlRow } from '../../archive/sql-client.js';
 import { LightboxError } from '../../errors.js';
 import { findPatientRecord } from '../patient-instances.js';
-import { removeAccessOnRecord, removeRecordLinks } from './access-on-record.js';
+import { removeAccessOnRecord } from './access-on-record.js';
 import { sealReceipt, type ErasureCounts, type ErasureReceipt } from './receipt.js';
 import type { Tombstones } from './tombstones.js';
 
@@ -195,8 +195,7 @@ async function finish(deps: ErasureDependencies, running: RunningErasure): Promi
       [patientKey],
     );
     const studyUIDs = studies.map((r) => r.study_instance_uid as string);
-    const access = await removeAccessOnRecord(tx, patientKey, studyUIDs);
-    const recordLinks = await removeRecordLinks(tx, patientKey);
+    const access = await removeAccessOnRecord(tx, patientKey);
     // An instance that arrived for the record after the batches (not tombstoned: a new study) has
     // rows only: its object is removed by the next erasure of the same identity, if any.
     await tx.query(`DELETE FROM instance WHERE study_instance_uid = ANY($1::text[])`, [studyUIDs]);
@@ -210,7 +209,7 @@ async function finish(deps: ErasureDependencies, running: RunningErasure): Promi
       requestedBy: running.requestedBy,
       startedAt: running.startedAt,
       erasedAt: new Date(now.at as string).toISOString(),
-      counts: { ...running.counts, ...access, recordLinks },
+      counts: { ...running.counts, ...access },
     });
     await tx.query(
       `UPDATE erasure SET state = 'done', erased_at = $2::timestamptz, counts = $3::jsonb,

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -46,7 +46,7 @@ let files: SampleFile[] = [];
 const ready =
   (await requireTool(test, 'dcmdump')) &&
   (await requireService(test, 'pydicom (python3-pydicom)', () =>
-    exec(PYTHON, ['-c', 'import pydicom']),
+    access('/usr/lib/python3/dist-packages/pydicom/__init__.py'),
   )) &&
   (await requireService(test, 'pydicom test data', async () => (files = await pydicomFiles()))) &&
   (await requirePostgres(test));

@@ -19,6 +19,7 @@ import test from 'ava';
 import Koa from 'koa';
 import { parseQidoParams } from '../../../viewer-api/dicomweb/qido-params.js';
 import type { Principal } from '../../../core/grants/principal.js';
+import { studyScope } from '../../../core/grants/scope.js';
 import { problems } from '../../../viewer-api/problem.js';
 import { dataRightsRoutes } from '../../../viewer-api/patient/data-rights.js';
 import { linkedPatientKeys } from '../../../core/data-rights/patient-keys.js';
@@ -74,12 +75,19 @@ if ((await requirePostgres(test)) && (await requireTool(test, 'storescu'))) {
       );
       record[who].patientKey = row.k as string;
     }
-    // The grants branch's link table (migration 0002), as the brief names it.
-    await sql.exec(`CREATE TABLE IF NOT EXISTS patient_record_link (account_id text NOT NULL,
-      patient_key bigint NOT NULL REFERENCES patient (patient_key) ON DELETE CASCADE)`);
-    await sql.query(`INSERT INTO patient_record_link VALUES ('acct-a', $1::bigint)`, [
-      record.A.patientKey,
-    ]);
+    // Accounts and links as `lightbox account create|link` makes them (migration 0002), and a
+    // doctor with a live grant on record A.
+    await sql.query(`INSERT INTO account (account_id, kind, display_name) VALUES
+      ('acct-a', 'patient', 'A'), ('doc-1', 'doctor', 'Dr One')`);
+    await sql.query(
+      `INSERT INTO patient_record_link (account_id, patient_key) VALUES ('acct-a', $1::bigint)`,
+      [record.A.patientKey],
+    );
+    await sql.query(
+      `INSERT INTO access_grant (grant_id, grantor_account_id, grantee_account_id, patient_key, access)
+       VALUES ('g-1', 'acct-a', 'doc-1', $1::bigint, 'read')`,
+      [record.A.patientKey],
+    );
 
     // The data-rights handlers behind a stand-in for the grants branch's authentication.
     const rights = dataRightsRoutes({
@@ -183,22 +191,24 @@ if ((await requirePostgres(test)) && (await requireTool(test, 'storescu'))) {
   );
 
   test.serial(
-    'restriction: searches by others leave the record out until it is lifted',
+    'restriction: a grant stops serving until lifted; the patient still sees',
     async (t) => {
       const { patientKey, StudyInstanceUID } = record.A;
-      const search = async () => {
-        const { query } = parseQidoParams('study', {}, {}, { all: true });
-        query.hideRestricted = true;
+      const search = async (principal: Principal) => {
+        const { query } = parseQidoParams('study', {}, {}, studyScope(principal));
         const result = await lightbox.services.index.searchForStudies(query);
         return result.matches.map((m) => (m['0020000D'].Value as string[])[0]);
       };
-      t.true((await search()).includes(StudyInstanceUID));
+      const doctor: Principal = { kind: 'doctor', accountId: 'doc-1' };
+      const patient: Principal = { kind: 'patient', accountId: 'acct-a' };
+      t.deepEqual(await search(doctor), [StudyInstanceUID]);
       t.is((await call('PUT', `/patient-records/${patientKey}/restriction`)).status, 204);
-      t.deepEqual(await search(), [record.B.StudyInstanceUID]);
+      t.deepEqual(await search(doctor), [], 'the grant does not serve a restricted record');
+      t.deepEqual(await search(patient), [StudyInstanceUID], 'the patient still sees it');
       // The archive reader (integrity) still sees it.
       t.is((await (await dicomweb('/studies')).json()).length, 2);
       t.is((await call('DELETE', `/patient-records/${patientKey}/restriction`)).status, 204);
-      t.is((await search()).length, 2);
+      t.deepEqual(await search(doctor), [StudyInstanceUID]);
     },
   );
 
