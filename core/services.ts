@@ -6,12 +6,11 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { createIndexStore } from './archive/create-index-store.js';
-import { createObjectStore } from './archive/create-object-store.js';
 import type { IndexStore } from './archive/index-store.js';
 import type { ObjectStore } from './archive/object-store.js';
 import { DataRights } from './data-rights/data-rights.js';
 import type { IngestPolicy } from './data-rights/ingest-policy.js';
-import { RegionalObjectStore } from './data-rights/regions.js';
+import { createArchiveObjectStore } from './data-rights/regions.js';
 import { createGrantServices, type GrantServices } from './grants/grant-services.js';
 import type { Logger } from './log.js';
 import { createIngestQueue } from './queue/create-ingest-queue.js';
@@ -119,22 +118,4 @@ export async function createServices(
       await index?.close();
     },
   };
-}
-
-/**
- * The object store of `objects`, or, with dataRights.regions configured, a RegionalObjectStore that
- * routes `regions/<id>/…` keys to each region's own store and every other key to `objects`.
- */
-async function createArchiveObjectStore(config: Readonly<Config>): Promise<ObjectStore> {
-  const main = await createObjectStore(config.objects);
-  const entries = Object.entries(config.dataRights.regions);
-  if (entries.length === 0) return main;
-  const regions = new Map<string, ObjectStore>();
-  try {
-    for (const [id, settings] of entries) regions.set(id, await createObjectStore(settings));
-  } catch (error) {
-    await Promise.all([main, ...regions.values()].map((s) => s.close().catch(() => undefined)));
-    throw error;
-  }
-  return new RegionalObjectStore(main, regions);
 }

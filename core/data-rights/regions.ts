@@ -7,6 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from '../archive/object-store.js';
+import type { Config } from '../../config/schema.js';
+import { createObjectStore } from '../archive/create-object-store.js';
 import type { SqlQueryable } from '../archive/sql-client.js';
 import { LightboxError } from '../errors.js';
 
@@ -110,4 +112,22 @@ export async function regionOfPatient(
     [IssuerOfPatientID.replaceAll('\0', ''), PatientID.replaceAll('\0', '')],
   );
   return (row?.region as string | undefined) ?? undefined;
+}
+
+/**
+ * The object store of `objects`, or, with dataRights.regions configured, a RegionalObjectStore that
+ * routes `regions/<id>/…` keys to each region's own store and every other key to `objects`.
+ */
+export async function createArchiveObjectStore(config: Readonly<Config>): Promise<ObjectStore> {
+  const main = await createObjectStore(config.objects);
+  const entries = Object.entries(config.dataRights.regions);
+  if (entries.length === 0) return main;
+  const regions = new Map<string, ObjectStore>();
+  try {
+    for (const [id, settings] of entries) regions.set(id, await createObjectStore(settings));
+  } catch (error) {
+    await Promise.all([main, ...regions.values()].map((s) => s.close().catch(() => undefined)));
+    throw error;
+  }
+  return new RegionalObjectStore(main, regions);
 }

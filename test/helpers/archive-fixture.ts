@@ -19,6 +19,8 @@ export interface ArchiveFixture {
   index: SqlIndexStore;
   objects: ObjectStore;
   directory: string;
+  /** The PostgreSQL database of the index (for a CLI run against the same archive). */
+  databaseUrl: string;
   /** Archives one file; resolves to its UIDs and where its bytes are. */
   archive(file: string, store?: ObjectStore, keyPrefix?: string): Promise<ArchivedInstance>;
   close(): Promise<void>;
@@ -39,12 +41,14 @@ export async function createArchiveFixture(): Promise<ArchiveFixture> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'lightbox-data-rights-'));
   const index = new SqlIndexStore(createPgClient(db.url, 4));
   await index.migrate();
+  // objects/ under the directory: LIGHTBOX_DATA_DIR=<directory> finds the same store.
   const objects = new FsObjectStore(path.join(directory, 'objects'));
   await objects.init();
   return {
     index,
     objects,
     directory,
+    databaseUrl: db.url,
     async archive(file, store = objects, keyPrefix = '') {
       const header = await readPart10Header(file);
       const attributes = extractIndexedAttributes(header);
