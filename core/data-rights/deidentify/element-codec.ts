@@ -4,7 +4,7 @@
  * bytes), so that changed lengths, and sequences rewritten with undefined length, stay consistent.
  */
 import type { Syntax } from '../../dicom/part10/dataset-parser.js';
-import { implicitVR } from '../../dicom/part10/vr.js';
+import { implicitVR, VRS } from '../../dicom/part10/vr.js';
 import { LightboxError } from '../../errors.js';
 import type { StreamReader } from './stream-reader.js';
 
@@ -13,21 +13,8 @@ export const ITEM = 0xfffee000;
 export const ITEM_DELIMITATION = 0xfffee00d;
 export const SEQUENCE_DELIMITATION = 0xfffee0dd;
 
-const LONG = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
+/** Explicit VR headers with 2 reserved bytes and a 32-bit length (PS3.5 Table 7.1-1). */
+const isLong = (vr: string) => VRS.get(vr)?.longLength === true;
 
 export interface ElementHeader {
   tag: number;
@@ -59,7 +46,7 @@ export async function readHeader(
   }
   const vr = (await reader.read(2)).toString('latin1');
   if (!/^[A-Z]{2}$/.test(vr)) throw new LightboxError('InvalidDataset', 'malformed VR');
-  if (LONG.has(vr)) {
+  if (isLong(vr)) {
     await reader.read(2);
     return { tag, vr, length: await readLength32(reader, syntax) };
   }
@@ -88,7 +75,7 @@ function uint32(n: number, syntax: Syntax): Buffer {
 
 export function encodeHeader(tag: number, vr: string, length: number, syntax: Syntax): Buffer {
   if (!syntax.explicitVR) return Buffer.concat([tagBytes(tag, syntax), uint32(length, syntax)]);
-  if (LONG.has(vr)) {
+  if (isLong(vr)) {
     return Buffer.concat([
       tagBytes(tag, syntax),
       Buffer.from(`${vr}\0\0`, 'latin1'),
