@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { createIndexStore } from '../core/archive/create-index-store.js';
-import { createObjectStore } from '../core/archive/create-object-store.js';
+import { createArchiveObjectStore } from '../core/data-rights/regions.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
 import type { SqlIndexStore } from '../core/archive/sql-index-store.js';
 
@@ -20,7 +20,7 @@ export async function openArchive(config: Readonly<Config>, purpose: string): Pr
   let objects: ObjectStore;
   try {
     await index.migrate();
-    objects = await createObjectStore(config.objects);
+    objects = await createArchiveObjectStore(config); // with dataRights.regions, every region
   } catch (error) {
     await index.close();
     throw error;

@@ -11,7 +11,10 @@ import type { Logger } from '../core/log.js';
 import { opsResponse, type OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
 import { Authenticator } from '../core/grants/authenticator.js';
+import { linkedPatientKeys } from '../core/data-rights/patient-keys.js';
 import { authenticate } from './auth.js';
+import { dataRightsRoutes } from './patient/data-rights.js';
+import { deidentifiedShareRoutes } from './patient/deidentified-shares.js';
 import { accountApi } from './patient/account.js';
 import { auditApi } from './patient/audit-log.js';
 import { grantsApi } from './patient/grants.js';
@@ -102,6 +105,32 @@ export function routes(
   api.delete('/share-links/:id', shareLinks.revokeShareLink);
   api.get('/audit', auditApi(services.grants).readAudit);
   router.use(api.routes(), api.allowedMethods());
+
+  // Data rights of patient records (data-rights branch; viewer-api/patient/data-rights.ts): export
+  // with DICOMDIR, erasure with receipt, restriction of processing, rectification overlay,
+  // consent-gated de-identified shares. The patient's own linked records only; 404 otherwise.
+  const rights = dataRightsRoutes({
+    dataRights: services.dataRights,
+    patientKeysOf: linkedPatientKeys(services.dataRights.sql),
+  });
+  const dataRightsApi = new Router({ prefix: '/api' });
+  dataRightsApi.use(authenticate(authenticator));
+  dataRightsApi.post('/exports', rights.startExport);
+  dataRightsApi.get('/exports/:id', rights.exportStatus);
+  dataRightsApi.get('/exports/:id/download', rights.downloadExport);
+  dataRightsApi.post('/erasure-requests', rights.requestErasure);
+  dataRightsApi.put('/patient-records/:patientKey/restriction', rights.restrict);
+  dataRightsApi.delete('/patient-records/:patientKey/restriction', rights.liftRestriction);
+  dataRightsApi.post('/patient-records/:patientKey/rectifications', rights.rectify);
+  dataRightsApi.get('/patient-records/:patientKey/rectifications', rights.rectifications);
+  dataRightsApi.put('/patient-records/:patientKey/deidentification-consent', rights.giveConsent);
+  dataRightsApi.delete('/patient-records/:patientKey/deidentification-consent', rights.withdrawConsent);
+  dataRightsApi.post('/deidentified-shares', rights.createDeidentifiedShare);
+  router.use(dataRightsApi.routes(), dataRightsApi.allowedMethods());
+  // De-identified copies (PS3.15 Annex E) for the holder of a share id: no credential, consent-gated.
+  const deidentified = deidentifiedShareRoutes(services.dataRights);
+  router.get('/deidentified/:shareId/instances', deidentified.listInstances);
+  router.get('/deidentified/:shareId/instances/:instance', deidentified.retrieveInstance);
   return router;
 }
 

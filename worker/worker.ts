@@ -12,6 +12,7 @@ import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore } from '../core/archive/index-store.js';
 import type { Spool } from '../core/spool/spool.js';
+import type { IngestPolicy } from '../core/data-rights/ingest-policy.js';
 import { storeEvent } from './store-event.js';
 import { storeInstance, type StoreOutcome } from './store-instance.js';
 
@@ -23,6 +24,8 @@ export interface WorkerDependencies {
   objects: ObjectStore;
   index: IndexStore;
   log: Logger;
+  /** Data rights at ingest: discard erased records' re-sends, place instances in their region. */
+  ingestPolicy?: IngestPolicy;
   concurrency: number;
   /** Re-queue ready/ entries older than this (ms); 0 disables (the in-process queue rebuilds itself). */
   reconcileAfterMs: number;

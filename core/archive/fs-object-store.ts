@@ -5,18 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import {
-  access,
-  constants,
-  link,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -276,12 +265,20 @@ export class FsObjectStore implements ObjectStore {
     return info.isFile() ? { size: info.size } : null;
   }
 
+  /**
+   * Also removes the directories the key emptied (they are named by UIDs, which an erasure must not
+   * leave behind). A put racing into a directory removed here fails with StorageUnavailable and is
+   * retried by its caller.
+   */
   async removeObject(key: string): Promise<void> {
     const path = this.#pathOf(key);
     try {
       await unlink(path);
     } catch (error) {
       if (!isAbsent(error)) throw unavailable(error);
+    }
+    for (let dir = dirname(path); dir.startsWith(this.directory + sep); dir = dirname(dir)) {
+      if (!(await rmdir(dir).then(() => true, () => false))) break;
     }
   }
 

@@ -3,6 +3,7 @@
  * statement each, in the order a viewer expects (series, then instance number). Metadata comes back as
  * jsonb text: the viewer API fills in BulkDataURIs and writes it out without a parse where it can.
  */
+import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { StudyScope } from '../grants/grants.js';
 import { scopeCondition, type Sql } from './qido-query.js';
 import type {
@@ -45,6 +46,12 @@ export async function findStoredInstances(
 }
 
 /**
+ * An instance's version: its row (xmin) and the rectification overlay of its patient record
+ * (core/data-rights/rectification.ts), so that a rectified header gets a new ETag and cache entry.
+ */
+const VERSION = `xmin::text || '/' || ${overlayVersionSql('instance.study_instance_uid')}`;
+
+/**
  * Versions only: no jsonb is read, so this stays cheap for a study of thousands of instances (the
  * header is detoasted and printed only for the instances a metadata cache misses).
  */
@@ -53,7 +60,7 @@ export async function instanceVersions(
   target: RetrieveTarget,
 ): Promise<InstanceVersion[]> {
   const where = targetWhere(target);
-  const text = `SELECT sop_instance_uid, sha256, xmin::text AS version
+  const text = `SELECT sop_instance_uid, sha256, ${VERSION} AS version
     FROM instance WHERE ${where.text} ${ORDER}`;
   return (await sql.query(text, where.params)).map((row) => ({
     SOPInstanceUID: row.sop_instance_uid as string,
@@ -68,7 +75,9 @@ export async function retrieveMetadata(
   SOPInstanceUIDs?: string[],
 ): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
   const where = targetWhere(target, SOPInstanceUIDs);
-  const text = `SELECT ${COLUMNS}, xmin::text AS version, metadata::text AS metadata, "rows",
+  // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
+  const text = `SELECT ${COLUMNS}, ${VERSION} AS version,
+    (metadata || ${overlayJsonSql('instance.study_instance_uid')})::text AS metadata, "rows",
     "columns", number_of_frames, metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated
     FROM instance WHERE ${where.text} ${ORDER}`;
   return (await sql.query(text, where.params)).map((row) => ({
