@@ -9,6 +9,7 @@ import { InstanceLayouts } from '../core/archive/instance-layout.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
 import { authenticate } from './auth.js';
+import { portalAssets } from './portal-assets.js';
 import { DICOMWEB_ROOT, type DicomWebDeps } from './dicomweb/context.js';
 import { qidoRs } from './dicomweb/qido-rs.js';
 import { stowRs } from './dicomweb/stow-rs.js';
@@ -35,6 +36,14 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
       ctx.body = { status: 'unavailable' };
     }
   });
+
+  // Portal: the patients' and doctors' web pages (static files, viewer-api/portal/). Listed before
+  // the routers whose middleware asks every path for a token: the pages carry no credential; they
+  // call the API below with the bearer token they hold.
+  const portal = portalAssets();
+  router.get('/portal', portal.index);
+  router.get('/portal/share/:token', portal.shareLanding);
+  router.get('/portal/*path', portal.asset);
 
   const deps: DicomWebDeps = {
     ...services,
