@@ -28,6 +28,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
   });
   const worker = await startWorker({
     ...services,
+    organisations: config.organisations,
     log: root,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,

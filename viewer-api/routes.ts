@@ -6,6 +6,7 @@
 import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
+import { AccessControl } from '../core/grants/grants.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
 import { authenticate } from './auth.js';
@@ -47,6 +48,7 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
 
   const deps: DicomWebDeps = {
     ...services,
+    access: new AccessControl(services.index.sql),
     layouts: new InstanceLayouts(services.objects),
     config,
     log,

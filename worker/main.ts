@@ -11,6 +11,7 @@ runMain(async () => {
   const services = await createServices(config, log, { archive: true });
   const worker = await startWorker({
     ...services,
+    organisations: config.organisations,
     log,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,

@@ -8,6 +8,8 @@
  * Same SOPInstanceUID with other bytes: the first stays, the new bytes are kept under conflicts/ and a
  * conflict is recorded. Nothing acknowledged is ever dropped or overwritten.
  */
+import type { OrganisationConfig } from '../config/schema.js';
+import { organisationOfCallingAETitle } from '../core/grants/organisations.js';
 import { conflictObjectKey, objectKey, type ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore, StoredObject } from '../core/archive/index-store.js';
 import { extractIndexedAttributes } from '../core/dicom/attributes.js';
@@ -18,6 +20,8 @@ import type { IngestJob } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
 
 export interface StoreInstanceDependencies {
+  /** config `organisations`: maps a C-STORE's Calling AE Title to the study's organisation. */
+  organisations?: readonly OrganisationConfig[];
   spool: Spool;
   objects: ObjectStore;
   index: IndexStore;
@@ -47,6 +51,9 @@ export async function storeInstance(
     sha256: job.sha256,
     callingAETitle: job.callingAETitle,
     receivedAt: job.receivedAt,
+    organisationId:
+      job.organisationId ??
+      organisationOfCallingAETitle(deps.organisations ?? [], job.callingAETitle),
   };
 
   const outcome = await index.beginInstance({ ...object, SOPClassUID: attributes.SOPClassUID });
@@ -55,11 +62,17 @@ export async function storeInstance(
       await spool.remove(job.spoolName);
       return 'duplicate';
     case 'conflict': {
-      const conflict = { ...object, objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256) };
+      const conflict = {
+        ...object,
+        objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256),
+      };
       await deps.objects.putFile(conflict.objectKey, file, conflict.size);
       await index.recordConflict(conflict);
       await spool.remove(job.spoolName);
-      deps.log.warn({ sha256: job.sha256 }, 'SOP Instance UID re-sent with other bytes: kept first');
+      deps.log.warn(
+        { sha256: job.sha256 },
+        'SOP Instance UID re-sent with other bytes: kept first',
+      );
       return 'conflict';
     }
     case 'new':

@@ -4,6 +4,7 @@
  * it is never deleted. With BullMQ, ready/ is reconciled periodically: an entry whose enqueue failed
  * (the sender was told to retry) is queued again, idempotently, so it is archived either way.
  */
+import type { OrganisationConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
@@ -12,6 +13,8 @@ import type { Spool } from '../core/spool/spool.js';
 import { storeInstance, type StoreOutcome } from './store-instance.js';
 
 export interface WorkerDependencies {
+  /** config `organisations` (the study's organisation from the Calling AE Title). */
+  organisations?: readonly OrganisationConfig[];
   spool: Spool;
   queue: IngestQueue;
   objects: ObjectStore;

@@ -6,6 +6,7 @@
  */
 
 import type { QidoQuery, QidoResult } from './qido-query.js';
+import type { SqlClient } from './sql-client.js';
 
 /** DICOM JSON Model (PS3.18 §F.2): tag "GGGGEEEE" → { vr, Value? | InlineBinary? | BulkDataURI? }. */
 export type DicomJson = Record<string, DicomJsonAttribute>;
@@ -50,6 +51,8 @@ export interface StoredObject {
   sha256: string;
   callingAETitle: string;
   receivedAt: string;
+  /** The organisation that sent it (core/grants/organisations.ts); the study keeps the first. */
+  organisationId?: string;
 }
 
 export type BeginOutcome =
@@ -82,6 +85,8 @@ export interface RetrieveTarget {
   StudyInstanceUID: string;
   SeriesInstanceUID?: string;
   SOPInstanceUID?: string;
+  /** Only these series (the series core/grants lets the principal read); absent: every series. */
+  SeriesInstanceUIDs?: readonly string[];
 }
 
 /** A stored instance and where its bytes are, as WADO-RS streams them. */
@@ -107,6 +112,8 @@ export interface StoredInstanceMetadata extends StoredInstance {
 }
 
 export interface IndexStore {
+  /** The database itself, for the modules that share its schema (core/grants, core/audit). */
+  readonly sql: SqlClient;
   /** Applies core/archive/migrations/*.sql in order, once each. Safe to call from every process. */
   migrate(): Promise<void>;
   beginInstance(object: StoredObject & { SOPClassUID: string }): Promise<BeginOutcome>;

@@ -6,7 +6,8 @@
  * §10.6.3.3.1) are correlated subqueries over series and instance.
  */
 import { LightboxError } from '../errors.js';
-import type { StudyScope } from '../grants/grants.js';
+import type { StudyScope } from '../grants/scope.js';
+import { scopeSql } from '../grants/scope-sql.js';
 import type { DicomJson, DicomJsonAttribute } from './index-store.js';
 import type { QidoAttribute, QidoLevel } from './qido-attributes.js';
 import type { SqlQueryable } from './sql-client.js';
@@ -130,9 +131,9 @@ function conditions(query: QidoQuery, param: (v: unknown) => string): string[] {
   if (query.SeriesInstanceUID) {
     where.push(`se.series_instance_uid = ${param(query.SeriesInstanceUID)}`);
   }
-  if (!query.scope.all) {
-    where.push(`s.study_instance_uid = ANY(${param(query.scope.StudyInstanceUIDs)}::text[])`);
-  }
+  // Default deny before LIMIT/OFFSET: a page counts only what the principal may see.
+  const scope = scopeSql(query.scope, param, query.level !== 'study');
+  if (scope) where.push(scope);
   for (const { attribute, matcher } of query.matches) {
     const condition =
       attribute.keyword === 'ModalitiesInStudy'

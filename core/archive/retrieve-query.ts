@@ -17,6 +17,9 @@ function buildRetrieveSql(target: RetrieveTarget, withMetadata: boolean): Sql {
   if (target.SeriesInstanceUID !== undefined) {
     where.push(`series_instance_uid = $${params.push(target.SeriesInstanceUID)}`);
   }
+  if (target.SeriesInstanceUIDs !== undefined) {
+    where.push(`series_instance_uid = ANY($${params.push(target.SeriesInstanceUIDs)}::text[])`);
+  }
   if (target.SOPInstanceUID !== undefined) {
     where.push(`sop_instance_uid = $${params.push(target.SOPInstanceUID)}`);
   }

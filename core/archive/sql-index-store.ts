@@ -51,6 +51,7 @@ const CLAIM_PENDING = `
  * - A patient is (IssuerOfPatientID, PatientID), PS3.3 §C.7.1.1; the latest demographics win.
  * - Study and series change (and study.updated_at moves) only when a value differs, so a repeated
  *   completeInstance changes nothing.
+ * - A study keeps the organisation that sent it first (NULL until one does).
  * - The instance is marked stored (inserted if beginInstance was skipped); the first receipt's calling
  *   AE, received_at and stored_at are kept.
  */
@@ -71,8 +72,9 @@ const COMPLETE_INSTANCE = `
   ),
   st AS (
     INSERT INTO study AS s (study_instance_uid, patient_key, study_date, study_time,
-                           accession_number, study_id, study_description, referring_physician_name)
-    SELECT $2, p.patient_key, $21, $22, $23, $24, $25, $26 FROM p
+                           accession_number, study_id, study_description, referring_physician_name,
+                           organisation_id)
+    SELECT $2, p.patient_key, $21, $22, $23, $24, $25, $26, $30 FROM p
     ON CONFLICT (study_instance_uid) DO UPDATE SET
       patient_key = EXCLUDED.patient_key,
       study_date = EXCLUDED.study_date,
@@ -81,13 +83,15 @@ const COMPLETE_INSTANCE = `
       study_id = EXCLUDED.study_id,
       study_description = EXCLUDED.study_description,
       referring_physician_name = EXCLUDED.referring_physician_name,
+      organisation_id = COALESCE(s.organisation_id, EXCLUDED.organisation_id),
       updated_at = now()
     WHERE (s.patient_key, s.study_date, s.study_time, s.accession_number, s.study_id,
-           s.study_description, s.referring_physician_name)
+           s.study_description, s.referring_physician_name, s.organisation_id)
           IS DISTINCT FROM
           (EXCLUDED.patient_key, EXCLUDED.study_date, EXCLUDED.study_time,
            EXCLUDED.accession_number, EXCLUDED.study_id, EXCLUDED.study_description,
-           EXCLUDED.referring_physician_name)
+           EXCLUDED.referring_physician_name,
+           COALESCE(s.organisation_id, EXCLUDED.organisation_id))
   ),
   se AS (
     INSERT INTO series AS s (series_instance_uid, study_instance_uid, modality, series_number,
@@ -226,6 +230,7 @@ export class SqlIndexStore implements IndexStore {
       text(a.Modality),
       int32(a.SeriesNumber),
       text(a.SeriesDescription),
+      object.organisationId ?? null,
     ]);
     if (stored.length === 0) {
       throw new LightboxError('Conflict', 'SOPInstanceUID is indexed with other bytes');

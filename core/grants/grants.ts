@@ -1,41 +1,71 @@
 /**
- * Default deny, in one place: who may read which study. Every DICOMweb resource asks canRead (or, for
- * a search, studyScope) before it touches the index or the object store, and answers 404 for "absent"
- * and "not granted" alike (PS3.18 gives no way to say "exists, but not for you" without leaking it).
+ * Default deny, in one place: who may read which study. Every DICOMweb resource asks canRead or
+ * readableSeries (or, for a search, studyScope) before it touches the object store, and answers 404
+ * for "absent" and "not granted" alike (PS3.18 gives no way to say "exists, but not for you"
+ * without leaking it).
  *
- * Interim: the only principal is the archive reader of the configured API token, who reads every
- * study. The grants issue replaces this with patient-issued grants (JWTs); the seam is this module:
- * a Principal type and one canRead.
+ * - archive reader (the API token): every study;
+ * - patient: the studies of the patient records linked to the account, present and future;
+ * - doctor, share link: what their live grants cover (a patient record: all its studies, including
+ *   later ones; a study; a series: that series only);
+ * - organisation: the studies it sent;
+ * - organisation-admin, platform-admin, no principal: nothing.
+ *
+ * Nothing is cached: each answer is one SQL statement reading the current grants.
  */
-
+import type { SqlQueryable } from '../archive/sql-client.js';
 import type { Principal } from './principal.js';
+import { studyScope, type Access } from './scope.js';
+import { scopeSql } from './scope-sql.js';
 
 export type { Principal } from './principal.js';
+export { studyScope, type Access, type StudyScope } from './scope.js';
 
-/** Which studies a principal may see in a search: all of them, or exactly these. */
-export type StudyScope = { all: true } | { all: false; StudyInstanceUIDs: readonly string[] };
+export class AccessControl {
+  constructor(private readonly sql: SqlQueryable) {}
 
-/** True only when a grant of `principal` covers the study; false for no principal at all. */
-export function canRead(principal: Principal | undefined, StudyInstanceUID: string): boolean {
-  if (!principal || StudyInstanceUID === '') return false;
-  switch (principal.kind) {
-    case 'archive-reader':
-      return true;
-    default:
-      return false;
+  /** True only when the study exists and the principal may access it (any of its series). */
+  async canRead(
+    principal: Principal | undefined,
+    StudyInstanceUID: string,
+    access: Access = 'read',
+  ): Promise<boolean> {
+    if (!principal || StudyInstanceUID === '') return false;
+    const params: unknown[] = [StudyInstanceUID];
+    const condition = scopeSql(studyScope(principal, access), (v) => `$${params.push(v)}`, false);
+    const rows = await this.sql.query(
+      `SELECT 1 FROM study s WHERE s.study_instance_uid = $1 ${condition ? `AND ${condition}` : ''}`,
+      params,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The series of a study the principal may access, [] when none (or no such study). A retrieve
+   * narrows to these, so that a series grant never serves a sibling series.
+   */
+  async readableSeries(
+    principal: Principal | undefined,
+    StudyInstanceUID: string,
+    access: Access = 'read',
+  ): Promise<string[]> {
+    if (!principal || StudyInstanceUID === '') return [];
+    const params: unknown[] = [StudyInstanceUID];
+    const condition = scopeSql(studyScope(principal, access), (v) => `$${params.push(v)}`, true);
+    const rows = await this.sql.query<{ series_instance_uid: string }>(
+      `SELECT se.series_instance_uid FROM series se
+       JOIN study s ON s.study_instance_uid = se.study_instance_uid
+       WHERE s.study_instance_uid = $1 ${condition ? `AND ${condition}` : ''}`,
+      params,
+    );
+    return rows.map((row) => row.series_instance_uid);
   }
 }
 
 /**
- * The studies a search may return, as a filter the index applies in SQL (so that limit and offset
- * count only what the principal may see). Must agree with canRead.
+ * STOW-RS: who may add instances. The archive reader (the operator's integrations) and an
+ * organisation (its studies are then its own); nobody else.
  */
-export function studyScope(principal: Principal | undefined): StudyScope {
-  if (principal?.kind === 'archive-reader') return { all: true };
-  return { all: false, StudyInstanceUIDs: [] };
-}
-
-/** STOW-RS: who may add instances. The archive reader token is the archive's operator credential. */
 export function canStore(principal: Principal | undefined): boolean {
-  return principal?.kind === 'archive-reader';
+  return principal?.kind === 'archive-reader' || principal?.kind === 'organisation';
 }

@@ -12,6 +12,8 @@ import type { SpoolWriter } from '../spool/spool-writer.js';
 export interface AcceptContext {
   /** Calling AE title of the association, '' for STOW-RS. */
   callingAETitle: string;
+  /** STOW-RS by an organisation principal: the organisation the study will belong to. */
+  organisationId?: string;
 }
 
 export interface AcceptedInstance {
@@ -49,6 +51,7 @@ export async function acceptInstance(
       TransferSyntaxUID: header.meta.TransferSyntaxUID,
       callingAETitle: context.callingAETitle,
       receivedAt: now().toISOString(),
+      ...(context.organisationId ? { organisationId: context.organisationId } : {}),
     };
   } catch (error) {
     await reception.abort();
@@ -57,5 +60,9 @@ export async function acceptInstance(
   // The file stays in ready/ if queueing fails: the sender is told to retry, and the worker's
   // reconciliation archives the orphan (idempotently) if the sender does not. Nothing is lost either way.
   await queue.enqueue(job);
-  return { job, StudyInstanceUID: uids.StudyInstanceUID, SeriesInstanceUID: uids.SeriesInstanceUID };
+  return {
+    job,
+    StudyInstanceUID: uids.StudyInstanceUID,
+    SeriesInstanceUID: uids.SeriesInstanceUID,
+  };
 }

@@ -261,8 +261,9 @@ export class BullMqIngestQueue implements IngestQueue {
 /** Exactly the IngestJob fields: nothing else a caller's object may carry goes to Redis. */
 function toJobData(job: IngestJob): IngestJob {
   const { spoolName, sha256, size, SOPInstanceUID, SOPClassUID, TransferSyntaxUID } = job;
-  const { callingAETitle, receivedAt } = job;
+  const { callingAETitle, receivedAt, organisationId } = job;
   return {
+    ...(organisationId ? { organisationId } : {}),
     spoolName,
     sha256,
     size,

@@ -17,6 +17,11 @@ export interface IngestJob {
   callingAETitle: string;
   /** ISO 8601 time the instance was acknowledged. */
   receivedAt: string;
+  /**
+   * STOW-RS by an organisation principal: its id (the study becomes its own). Absent for C-STORE,
+   * where the worker maps the Calling AE Title through config `organisations[].aeTitles`.
+   */
+  organisationId?: string;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { InstanceLayouts } from '../../core/archive/instance-layout.js';
 import type { ObjectStore } from '../../core/archive/object-store.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
-import { canRead } from '../../core/grants/grants.js';
+import type { Access, AccessControl } from '../../core/grants/grants.js';
 import type { Logger } from '../../core/log.js';
 import type { IngestQueue } from '../../core/queue/ingest-queue.js';
 import type { Spool } from '../../core/spool/spool.js';
@@ -22,6 +22,8 @@ export interface DicomWebDeps {
   layouts: InstanceLayouts;
   spool: Spool;
   queue: IngestQueue;
+  /** core/grants: every read decision. */
+  access: AccessControl;
   config: ViewerApiConfig;
   log: Logger;
 }
@@ -36,30 +38,62 @@ function uidParam(ctx: Koa.Context, name: string, keyword: string): string | und
 }
 
 /**
- * The study, series and instance the path names. Throws InvalidUID for a malformed UID and
- * NotFound (never Forbidden) when the principal may not read the study.
+ * The study, series and instance the path names, narrowed to the series the principal may access
+ * at `access` level (core/grants). Throws InvalidUID for a malformed UID and NotFound (never
+ * Forbidden) when nothing of it may be accessed: a series grant never reaches a sibling series.
  */
-export function readTarget(ctx: Koa.Context): RetrieveTarget {
+export async function readTarget(
+  ctx: Koa.Context,
+  deps: Pick<DicomWebDeps, 'access'>,
+  access: Access = 'read',
+): Promise<RetrieveTarget> {
   const StudyInstanceUID = uidParam(ctx, 'study', 'StudyInstanceUID')!;
   const SeriesInstanceUID = uidParam(ctx, 'series', 'SeriesInstanceUID');
   const SOPInstanceUID = uidParam(ctx, 'instance', 'SOPInstanceUID');
-  if (!canRead(principalOf(ctx), StudyInstanceUID)) {
+  return narrowTarget(ctx, deps, { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID }, access);
+}
+
+/** A target narrowed to the readable series; NotFound when none (or not the one it names). */
+export async function narrowTarget(
+  ctx: Koa.Context,
+  deps: Pick<DicomWebDeps, 'access'>,
+  target: RetrieveTarget,
+  access: Access,
+): Promise<RetrieveTarget> {
+  const series = await deps.access.readableSeries(
+    principalOf(ctx),
+    target.StudyInstanceUID,
+    access,
+  );
+  const named = target.SeriesInstanceUID;
+  if (series.length === 0 || (named !== undefined && !series.includes(named))) {
     throw new LightboxError('NotFound', 'not found');
   }
-  return { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID };
+  return { ...target, SeriesInstanceUIDs: named === undefined ? series : [named] };
 }
 
 /** Like readTarget, for a search resource whose study and series are optional. */
-export function searchTarget(ctx: Koa.Context): Partial<RetrieveTarget> {
+export async function searchTarget(
+  ctx: Koa.Context,
+  deps: Pick<DicomWebDeps, 'access'>,
+): Promise<Partial<RetrieveTarget>> {
   if ((ctx.params as Record<string, string | undefined>).study === undefined) return {};
-  const { StudyInstanceUID, SeriesInstanceUID } = readTarget(ctx);
+  const { StudyInstanceUID, SeriesInstanceUID } = await readTarget(ctx, deps);
   return { StudyInstanceUID, SeriesInstanceUID };
 }
 
 /** Absolute base URL of the DICOMweb service for this request. */
 export function serviceUrl(ctx: Koa.Context, config: ViewerApiConfig): string {
   const origin = config.publicUrl?.replace(/\/+$/, '') ?? `${ctx.protocol}://${ctx.host}`;
-  return origin + DICOMWEB_ROOT;
+  return origin + dicomWebRootOf(ctx);
+}
+
+/**
+ * The DICOMweb root this request came through: /dicom-web, or a share link's own root
+ * (/share/<token>/dicom-web), so that RetrieveURL and BulkDataURI stay inside the link.
+ */
+export function dicomWebRootOf(ctx: Koa.Context): string {
+  return (ctx.state.dicomWebRoot as string | undefined) ?? DICOMWEB_ROOT;
 }
 
 export function studyUrl(base: string, t: { StudyInstanceUID: string }): string {

@@ -57,7 +57,7 @@ export function qidoRs(deps: DicomWebDeps) {
     (level: QidoLevel): Koa.Middleware =>
     async (ctx) => {
       const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
-      const target = searchTarget(ctx);
+      const target = await searchTarget(ctx, deps);
       const scope = studyScope(principalOf(ctx));
       const { query, warnings } = parseQidoParams(level, ctx.query, target, scope);
       const result = await searches[level](query);

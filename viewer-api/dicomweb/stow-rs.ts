@@ -66,6 +66,7 @@ async function storePart(
   deps: DicomWebDeps,
   part: IncomingPart,
   StudyInstanceUID: string | undefined,
+  organisationId: string | undefined,
 ): Promise<Outcome> {
   const type = part.headers['content-type'];
   if (type !== undefined && parseMediaType(type).mediaType !== 'application/dicom') {
@@ -90,7 +91,11 @@ async function storePart(
         }
       }
     }
-    const accepted = await acceptInstance(reception, { callingAETitle: '' }, deps.queue);
+    const accepted = await acceptInstance(
+      reception,
+      { callingAETitle: '', organisationId },
+      deps.queue,
+    );
     return {
       SOPClassUID: accepted.job.SOPClassUID,
       SOPInstanceUID: accepted.job.SOPInstanceUID,
@@ -176,7 +181,11 @@ function response(outcomes: Outcome[], base: string, StudyInstanceUID?: string):
 
 export function stowRs(deps: DicomWebDeps) {
   const storeInstances: Koa.Middleware = async (ctx) => {
-    if (!canStore(principalOf(ctx))) throw new LightboxError('NotFound', 'not found');
+    const principal = principalOf(ctx);
+    if (!canStore(principal)) throw new LightboxError('NotFound', 'not found');
+    // An organisation's STOW-RS makes the studies its own (the C-STORE path maps the Calling AE).
+    const organisationId =
+      principal?.kind === 'organisation' ? principal.organisationId : undefined;
     const study = ctx.params.study;
     const StudyInstanceUID =
       study === undefined ? undefined : assertValidUID(study, 'StudyInstanceUID');
@@ -189,7 +198,7 @@ export function stowRs(deps: DicomWebDeps) {
     }
     const stored: Array<Promise<Outcome>> = [];
     const parser = new MultipartParser(boundaryOf(params), (part) =>
-      stored.push(storePart(deps, part, StudyInstanceUID)),
+      stored.push(storePart(deps, part, StudyInstanceUID, organisationId)),
     );
     const parsed = await pipeline(ctx.req, parser).then(
       () => undefined,

@@ -100,7 +100,7 @@ async function valueStream(
 
 export function wadoRsBulkdata(deps: DicomWebDeps) {
   const retrieveBulkdata: Koa.Middleware = async (ctx) => {
-    const target = readTarget(ctx);
+    const target = await readTarget(ctx, deps);
     const path = String(ctx.params.path).toUpperCase();
     if (!PATH.test(path)) throw new LightboxError('BadRequest', 'malformed bulk data path');
     const [instance] = await deps.index.findStoredInstances(target);

@@ -147,7 +147,7 @@ function range(count: number): number[] {
 
 export function wadoRsFrames(deps: DicomWebDeps) {
   const retrieveFrames: Koa.Middleware = async (ctx) => {
-    const target = readTarget(ctx);
+    const target = await readTarget(ctx, deps);
     const frameNumbers = parseFrameList(String(ctx.params.frames));
     const [instance] = await deps.index.findStoredInstances(target);
     if (!instance) throw new LightboxError('NotFound', 'not found');

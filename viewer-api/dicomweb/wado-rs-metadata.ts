@@ -54,7 +54,7 @@ function pixelDataAttribute(instance: StoredInstanceMetadata, uri: string) {
 export function wadoRsMetadata(deps: DicomWebDeps) {
   const retrieveMetadata: Koa.Middleware = async (ctx) => {
     const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
-    const target = readTarget(ctx);
+    const target = await readTarget(ctx, deps);
     const instances = await deps.index.retrieveMetadata(target);
     if (instances.length === 0) throw new LightboxError('NotFound', 'not found');
     const base = serviceUrl(ctx, deps.config);

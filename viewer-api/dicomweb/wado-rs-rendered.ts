@@ -22,9 +22,7 @@ import {
   type RenderedImage,
 } from '../../core/imaging/index.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
-import { canRead } from '../../core/grants/grants.js';
-import { principalOf } from '../auth.js';
-import { readTarget, type DicomWebDeps } from './context.js';
+import { narrowTarget, readTarget, type DicomWebDeps } from './context.js';
 import { parseFrameList } from './wado-rs-frames.js';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -36,7 +34,7 @@ export function wadoRsRendered(deps: DicomWebDeps) {
   };
 
   const instancesOf = async (ctx: Koa.Context): Promise<StoredInstance[]> => {
-    const instances = await deps.index.findStoredInstances(readTarget(ctx));
+    const instances = await deps.index.findStoredInstances(await readTarget(ctx, deps));
     if (instances.length === 0) throw new LightboxError('NotFound', 'not found');
     return instances;
   };
@@ -69,11 +67,18 @@ export function wadoRsRendered(deps: DicomWebDeps) {
       }
       const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined);
       const [instance] = await instancesOf(ctx);
-      send(ctx, await renderFrame({ bytes: await bytesOf(instance!), frameNumber: frames[0]! }, options));
+      send(
+        ctx,
+        await renderFrame({ bytes: await bytesOf(instance!), frameNumber: frames[0]! }, options),
+      );
     },
 
     async retrieveThumbnail(ctx: Koa.Context) {
-      const options = parseRenderedQuery(ctx.query as Query, ctx.get('Accept') || undefined, 'thumbnail');
+      const options = parseRenderedQuery(
+        ctx.query as Query,
+        ctx.get('Accept') || undefined,
+        'thumbnail',
+      );
       const frames = (ctx.params as { frames?: string }).frames;
       const frameNumber = frames === undefined ? undefined : parseFrameList(frames)[0];
       const candidates = thumbnailCandidates(await instancesOf(ctx));
@@ -98,21 +103,21 @@ export function wadoRsRendered(deps: DicomWebDeps) {
      */
     async wadoUri(ctx: Koa.Context) {
       const query = ctx.query as Query;
-      const single = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
+      const single = (name: string) =>
+        typeof query[name] === 'string' ? (query[name] as string) : undefined;
       if (single('requestType') !== 'WADO') {
         throw new LightboxError('BadRequest', 'requestType must be WADO');
       }
       const StudyInstanceUID = assertValidUID(single('studyUID'), 'studyUID');
       const SeriesInstanceUID = assertValidUID(single('seriesUID'), 'seriesUID');
       const SOPInstanceUID = assertValidUID(single('objectUID'), 'objectUID');
-      if (!canRead(principalOf(ctx), StudyInstanceUID)) throw new LightboxError('NotFound', 'not found');
-      const [instance] = await deps.index.findStoredInstances({
-        StudyInstanceUID,
-        SeriesInstanceUID,
-        SOPInstanceUID,
-      });
+      const dicom = single('contentType') === 'application/dicom';
+      const target = { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID };
+      // The stored file is a download; a rendered image is a read (core/grants/scope.ts).
+      const narrowed = await narrowTarget(ctx, deps, target, dicom ? 'download' : 'read');
+      const [instance] = await deps.index.findStoredInstances(narrowed);
       if (!instance) throw new LightboxError('NotFound', 'not found');
-      if (single('contentType') === 'application/dicom') {
+      if (dicom) {
         ctx.type = 'application/dicom';
         ctx.length = instance.size;
         ctx.body = await deps.objects.getObject(instance.objectKey);

@@ -38,7 +38,7 @@ async function* instanceParts(
 
 export function wadoRs(deps: DicomWebDeps) {
   const retrieve: Koa.Middleware = async (ctx) => {
-    const target = readTarget(ctx);
+    const target = await readTarget(ctx, deps, 'download');
     const instances = await deps.index.findStoredInstances(target);
     if (instances.length === 0) throw new LightboxError('NotFound', 'not found');
     negotiate(ctx.get('Accept') || undefined, [
