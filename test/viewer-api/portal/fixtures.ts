@@ -166,3 +166,38 @@ export async function imageDifference(a: Buffer, b: Buffer): Promise<number> {
   for (let i = 0; i < ra.data.length; i++) sum += Math.abs(ra.data[i] - rb.data[i]);
   return sum / ra.data.length;
 }
+
+/**
+ * What a page's markup gets wrong for assistive technology, checked in the page: form controls
+ * without a label, images without alt, buttons and links without a name, a missing h1 or lang.
+ */
+export function accessibilityProblems(page: Page): Promise<string[]> {
+  // A string, not a function: tsx's transform would add helpers the page does not have.
+  return page.evaluate(`(() => {
+    const problems = [];
+    const named = (e) => e.textContent.trim() !== '' || e.hasAttribute('aria-label') ||
+      e.querySelector('img[alt]:not([alt=""])') !== null;
+    for (const e of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      if (e.labels.length === 0 && !e.hasAttribute('aria-label')) problems.push('unlabelled ' + e.tagName + ' #' + e.id);
+    }
+    for (const e of document.querySelectorAll('img:not([alt])')) problems.push('img without alt ' + e.className);
+    for (const e of document.querySelectorAll('button, a[href]')) {
+      if (!named(e)) problems.push('unnamed ' + e.tagName + ' ' + e.className);
+    }
+    if (!document.querySelector('main h1')) problems.push('no h1 in main');
+    if (!document.documentElement.lang) problems.push('no lang');
+    return problems;
+  })()`);
+}
+
+/** Collects Content-Security-Policy violations and uncaught errors of a page. */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`CSP: ${message.text()}`);
+    }
+  });
+  return problems;
+}

@@ -12,12 +12,14 @@ import { TEST_API_TOKEN } from '../../helpers/dicomweb.js';
 import { pydicomManifest } from '../../helpers/samples.js';
 import { requireService, requireTool } from '../../helpers/tools.js';
 import {
+  accessibilityProblems,
   checkImage,
   imageDifference,
   launchChromium,
   probeChromium,
   saveScreenshot,
   startPortalFixture,
+  watchPage,
   type PortalFixture,
 } from './fixtures.js';
 
@@ -53,11 +55,13 @@ if (ready) {
     });
   }
 
+  const pageProblems = new WeakMap<Page, string[]>();
+
   /** A fresh browser context signed in through the link, on the studies page. */
   async function signedIn(viewport = { width: 1280, height: 900 }): Promise<Page> {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();
-    page.on('pageerror', (error) => console.error('page error:', error.message));
+    pageProblems.set(page, watchPage(page));
     await page.goto(url(`/portal/#token=${TEST_API_TOKEN}`));
     await page.waitForSelector('.study-card');
     return page;
@@ -135,6 +139,8 @@ if (ready) {
       const shot = await saveScreenshot(page, fixture.screenshots, 'studies');
       t.is(shot.width, 1280);
       t.true(shot.stdev > 20, `studies page is not blank (stdev ${shot.stdev})`);
+      t.deepEqual(await accessibilityProblems(page), []);
+      t.deepEqual(pageProblems.get(page), [], 'no CSP violation, no page error');
       await page.context().close();
     },
   );
@@ -236,6 +242,8 @@ if (ready) {
       t.is(await page.textContent('.position'), 'Image 2 of 3');
       const shot = await saveScreenshot(page, fixture.screenshots, 'viewer');
       t.true(shot.stdev > 20);
+      t.deepEqual(await accessibilityProblems(page), []);
+      t.deepEqual(pageProblems.get(page), [], 'no CSP violation, no page error');
       await page.context().close();
     },
   );
@@ -252,6 +260,8 @@ if (ready) {
       const shot = await saveScreenshot(page, fixture.screenshots, 'phone-viewer');
       t.is(shot.width, 390);
       t.true(shot.stdev > 20);
+      t.deepEqual(await accessibilityProblems(page), []);
+      t.deepEqual(pageProblems.get(page), [], 'no CSP violation, no page error');
       await page.context().close();
     },
   );

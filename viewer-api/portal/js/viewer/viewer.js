@@ -117,6 +117,7 @@ export function createViewer(dicomweb, StudyInstanceUID, seriesDatasets) {
   function setWindow(window) {
     state.window = window;
     windowText.textContent = describeWindow(window);
+    markPreset();
     void render();
   }
 
@@ -126,7 +127,11 @@ export function createViewer(dicomweb, StudyInstanceUID, seriesDatasets) {
     const buttons = color
       ? [h('span', { class: 'hint' }, 'Colour image: window and level do not apply.')]
       : [
-          h('button', { type: 'button', onclick: () => setWindow(undefined) }, 'Default'),
+          h(
+            'button',
+            { type: 'button', 'data-preset': 'Default', onclick: () => setWindow(undefined) },
+            'Default',
+          ),
           ...presetsFor(state.metadata).map((p) =>
             h(
               'button',
@@ -140,6 +145,19 @@ export function createViewer(dicomweb, StudyInstanceUID, seriesDatasets) {
           ),
         ];
     presets.replaceChildren(...buttons);
+    markPreset();
+  }
+
+  /** aria-pressed on the preset whose window is the current one (Default: the stored window). */
+  function markPreset() {
+    const all = [{ name: 'Default' }, ...presetsFor(state.metadata)];
+    for (const button of presets.querySelectorAll('button[data-preset]')) {
+      const preset = all.find((p) => p.name === button.dataset.preset);
+      const pressed = preset?.width
+        ? state.window?.center === preset.center && state.window?.width === preset.width
+        : state.window === undefined;
+      button.setAttribute('aria-pressed', String(pressed));
+    }
   }
 
   async function selectSeries(series) {
