@@ -22,6 +22,12 @@ const dicomweb = new DicomWeb(
 );
 let current;
 
+/** " 3 attempts left." from the problem's detail ("wrong PIN: 3 attempt(s) left"), if it says. */
+function attemptsLeft(error) {
+  const n = /(\d+) attempt/.exec(error.message ?? '')?.[1];
+  return n === undefined ? '' : ` ${n} ${n === '1' ? 'attempt' : 'attempts'} left.`;
+}
+
 function askForPin(message) {
   const input = h('input', {
     type: 'password',
@@ -60,7 +66,7 @@ function askForPin(message) {
       feedback.textContent = locked
         ? 'Too many wrong PINs: this link is locked. Ask the person who shared it.'
         : error instanceof ApiError && error.status < 500
-          ? 'That PIN is not right.'
+          ? `That PIN is not right.${attemptsLeft(error)}`
           : describeError(error, 'Unlocking');
       announce(feedback.textContent);
       input.select();
