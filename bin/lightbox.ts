@@ -21,5 +21,12 @@ runMain(async () => {
     },
     'Lightbox ready',
   );
+  if (lightbox.signInUrl) {
+    // Printed, not logged: a credential for the operator's eyes, once, at first start.
+    process.stdout.write(
+      `\nFirst start: sign in as the platform administrator (valid ${config.auth.tokenTtlSeconds / 3600} h):\n  ${lightbox.signInUrl}\n` +
+        `Later: \`npm run cli -- token --account <id>\` prints a new link.\n\n`,
+    );
+  }
   closeOnSignals(lightbox.log, () => lightbox.close());
 });

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { createFirstPlatformAdmin, signInFor } from '../core/grants/sign-in.js';
 import { createServices, receiverId, type ArchiveServices } from '../core/services.js';
 import { startGateway, type Gateway } from '../gateway/gateway.js';
 import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
@@ -17,6 +18,11 @@ export interface Lightbox {
   worker: Worker;
   viewerApi: ViewerApi;
   log: Logger;
+  /**
+   * First start only: the platform administrator's sign-in link (/portal/#token=…), for the
+   * operator to open. The API itself stays closed: every request needs a token.
+   */
+  signInUrl?: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +35,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
   const worker = await startWorker({
     ...services,
     organisations: config.organisations,
+    audit: services.grants.audit,
     log: root,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
@@ -39,6 +46,11 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     services,
     log: root,
   });
+  const admin = await createFirstPlatformAdmin(services.grants.accounts);
+  const signInUrl = admin
+    ? (await signInFor(services.grants.tokens, admin, config.viewerApi.publicUrl ?? viewerApi.url))
+        .link
+    : undefined;
   return {
     config,
     services,
@@ -46,6 +58,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     worker,
     viewerApi,
     log: root,
+    signInUrl,
     async close() {
       await gateway.close();
       await viewerApi.close();

@@ -49,6 +49,10 @@ export const ENVIRONMENT = {
   HTTP_CORS_ORIGINS: 'viewerApi.corsOrigins, comma separated (default *)',
   HTTP_MAX_INSTANCE_BYTES: 'viewerApi.maxInstanceBytes (STOW-RS)',
   LIGHTBOX_API_TOKEN: 'viewerApi.apiToken (bearer token of the archive reader, 32+ characters)',
+  AUTH_ISSUER: 'auth.issuer (JWT iss)',
+  AUTH_AUDIENCE: 'auth.audience (JWT aud)',
+  AUTH_JWKS_URL: 'auth.jwksUrl (JWKS of an external identity provider)',
+  AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile (local JWT signing key, a private JWK)',
   LOG_LEVEL: 'log.level',
 } as const;
 
@@ -141,6 +145,12 @@ function fromEnvironment(rawEnv: Env): Json {
       corsOrigins: list(env.HTTP_CORS_ORIGINS),
       maxInstanceBytes: env.HTTP_MAX_INSTANCE_BYTES,
       apiToken: env.LIGHTBOX_API_TOKEN || undefined, // set but empty (compose) = not set
+    },
+    auth: {
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      jwksUrl: env.AUTH_JWKS_URL,
+      signingKeyFile: env.AUTH_SIGNING_KEY_FILE,
     },
     log: { level: env.LOG_LEVEL },
   });

@@ -144,6 +144,31 @@ export const OrganisationConfig = z.object({
   aeTitles: z.array(AETitle).default([]),
 });
 
+/**
+ * Bearer tokens (JWTs, verified with jose). Tokens are accepted when signed by the local signing
+ * key (embedded mode: generated at first start, kept 0600 in the data directory; the CLI and the
+ * share-link unlock sign with it) or by a key of the JWKS URL / configured public keys (services
+ * mode, an external identity provider), with this issuer and audience. Claims: `sub` (account id),
+ * `kind` (patient | doctor | organisation | organisation-admin | platform-admin) and
+ * `organisationId` for the organisation kinds.
+ */
+export const AuthConfig = z.object({
+  issuer: z.string().min(1).default('lightbox'),
+  audience: z.string().min(1).default('lightbox'),
+  /** JWKS of an external identity provider (RFC 7517), fetched and cached by jose. */
+  jwksUrl: z.string().url().optional(),
+  /** Public keys of an external issuer: PEM (SPKI) or JWK JSON strings. */
+  publicKeys: z.array(z.string().min(1)).default([]),
+  /** The local signing key (a private JWK); default: auth-signing-key.json in the data directory. */
+  signingKeyFile: z.string().min(1).optional(),
+  /** Lifetime of tokens the CLI mints (`lightbox token`), seconds. */
+  tokenTtlSeconds: z.coerce.number().int().min(60).max(366 * 86_400).default(8 * 3600),
+  /** Lifetime of the access token a share link's PIN unlocks, seconds. */
+  shareLinkSessionSeconds: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /** Clock skew tolerated on exp/nbf, seconds. */
+  clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(30),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -167,6 +192,7 @@ export const Config = z.object({
       (list) => new Set(list.map((o) => o.id)).size === list.length,
       'organisation ids are unique',
     ),
+  auth: AuthConfig.default(AuthConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -179,3 +205,4 @@ export type IndexConfig = z.infer<typeof IndexConfig>;
 export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
 export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
+export type AuthConfig = z.infer<typeof AuthConfig>;

@@ -17,6 +17,7 @@ export type LightboxErrorCode =
   | 'NotAcceptable' // no representation the Accept header allows (e.g. a transfer syntax we do not transcode to)
   | 'UnsupportedMediaType' // a request body in a media type we do not take
   | 'RangeNotSatisfiable' // a byte range outside the value
+  | 'Locked' // a share link locked after too many wrong PINs
   | 'Internal';
 
 export class LightboxError extends Error {

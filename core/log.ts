@@ -20,6 +20,13 @@ export const REDACTED_KEYS = [
   'seriesInstanceUID',
   'sopInstanceUID',
   'remoteAddress',
+  'IssuerOfPatientID',
+  'patientKey',
+  'displayName',
+  'token',
+  'accessToken',
+  'pin',
+  'authorization',
 ];
 
 export type { Logger };

@@ -9,6 +9,7 @@ import { createIndexStore } from './archive/create-index-store.js';
 import { createObjectStore } from './archive/create-object-store.js';
 import type { IndexStore } from './archive/index-store.js';
 import type { ObjectStore } from './archive/object-store.js';
+import { createGrantServices, type GrantServices } from './grants/grant-services.js';
 import type { Logger } from './log.js';
 import { createIngestQueue } from './queue/create-ingest-queue.js';
 import type { IngestQueue } from './queue/ingest-queue.js';
@@ -19,6 +20,7 @@ export interface Services {
   queue: IngestQueue;
   objects?: ObjectStore;
   index?: IndexStore;
+  grants?: GrantServices;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export function receiverId(role: string, port: number): string {
 export interface ArchiveServices extends Services {
   objects: ObjectStore;
   index: IndexStore;
+  /** Access decisions, accounts, grants, share links, tokens, audit (core/grants, core/audit). */
+  grants: GrantServices;
 }
 
 export async function createServices(
@@ -66,11 +70,13 @@ export async function createServices(
   const queue = createIngestQueue({ config: config.queue, spool, log });
   let objects: ObjectStore | undefined;
   let index: IndexStore | undefined;
+  let grants: GrantServices | undefined;
   try {
     if (needs.archive) {
       objects = await createObjectStore(config.objects);
       index = await createIndexStore(config.index);
       await index.migrate();
+      grants = await createGrantServices(config, index.sql, log);
     }
   } catch (error) {
     await queue.close().catch(() => undefined);
@@ -83,7 +89,9 @@ export async function createServices(
     queue,
     objects,
     index,
+    grants,
     async close() {
+      await grants?.audit.flush();
       await queue.close();
       await objects?.close();
       await index?.close();

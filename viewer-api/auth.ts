@@ -1,41 +1,29 @@
 /**
- * Who is calling: `Authorization: Bearer <token>` (RFC 6750) resolved to a Principal (core/grants).
- * Interim, until the grants issue brings JWTs: one kind of principal, the archive reader of the
- * configured API token. No token, or a wrong one, is 401 with WWW-Authenticate (problem.ts). What a
+ * Who is calling: `Authorization: Bearer <token>` (RFC 6750) resolved to a Principal by
+ * core/grants/authenticator.ts: the archive reader's API token, or a JWT naming an account or an
+ * organisation. No token, or an invalid one, is 401 with WWW-Authenticate (problem.ts). What a
  * principal may read is decided in core/grants, never here.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
+import type { AuditChannel } from '../core/audit/audit-log.js';
+import type { Authenticator } from '../core/grants/authenticator.js';
 import { LightboxError } from '../core/errors.js';
 import type { Principal } from '../core/grants/grants.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+/** The bearer token of a request, if it has one. */
+export function bearerToken(ctx: Koa.Context): string | undefined {
+  const authorization = ctx.get('Authorization');
+  return authorization ? BEARER.exec(authorization)?.[1] : undefined;
 }
 
-/**
- * The principal of a request's Authorization header, or undefined. Tokens are compared as SHA-256
- * digests with timingSafeEqual: equal lengths, and no timing difference on where they differ.
- */
-export function resolvePrincipal(
-  authorization: string | undefined,
-  apiToken: string | undefined,
-): Principal | undefined {
-  const match = authorization ? BEARER.exec(authorization) : null;
-  if (!match || !apiToken) return undefined;
-  return timingSafeEqual(digest(match[1]), digest(apiToken))
-    ? { kind: 'archive-reader' }
-    : undefined;
-}
-
-/** Sets ctx.state.principal, or refuses the request (401). With no token configured: refuses all. */
-export function authenticate(apiToken: string | undefined): Koa.Middleware {
+/** Sets ctx.state.principal, or refuses the request (401). */
+export function authenticate(authenticator: Authenticator): Koa.Middleware {
   return async (ctx, next) => {
-    const principal = resolvePrincipal(ctx.get('Authorization') || undefined, apiToken);
-    if (!principal) throw new LightboxError('Unauthorized', 'a valid bearer token is required');
-    ctx.state.principal = principal;
+    const token = bearerToken(ctx);
+    if (!token) throw new LightboxError('Unauthorized', 'a valid bearer token is required');
+    ctx.state.principal = await authenticator.principalOf(token);
     await next();
   };
 }
@@ -43,4 +31,9 @@ export function authenticate(apiToken: string | undefined): Koa.Middleware {
 /** The principal authenticate() resolved (handlers run only after it). */
 export function principalOf(ctx: Koa.Context): Principal | undefined {
   return ctx.state.principal as Principal | undefined;
+}
+
+/** How this request reached us, for the audit trail: a share link's root or the API. */
+export function channelOf(ctx: Koa.Context): AuditChannel {
+  return (ctx.state.via as AuditChannel | undefined) ?? 'dicomweb';
 }

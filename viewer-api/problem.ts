@@ -24,6 +24,7 @@ const STATUS: Record<LightboxErrorCode, number> = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   RangeNotSatisfiable: 416,
+  Locked: 423,
   StorageUnavailable: 503,
   Internal: 500,
 };

@@ -6,10 +6,15 @@
 import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
-import { AccessControl } from '../core/grants/grants.js';
 import type { Logger } from '../core/log.js';
 import type { ArchiveServices } from '../core/services.js';
+import { Authenticator } from '../core/grants/authenticator.js';
 import { authenticate } from './auth.js';
+import { accountApi } from './patient/account.js';
+import { auditApi } from './patient/audit-log.js';
+import { grantsApi } from './patient/grants.js';
+import { shareLinksApi } from './patient/share-links.js';
+import { shareRoot } from './patient/share-root.js';
 import { portalAssets } from './portal-assets.js';
 import { DICOMWEB_ROOT, type DicomWebDeps } from './dicomweb/context.js';
 import { qidoRs } from './dicomweb/qido-rs.js';
@@ -48,11 +53,64 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
 
   const deps: DicomWebDeps = {
     ...services,
-    access: new AccessControl(services.index.sql),
+    access: services.grants.access,
+    audit: services.grants.audit,
     layouts: new InstanceLayouts(services.objects),
     config,
     log,
   };
+  const authenticator = new Authenticator({
+    apiToken: config.apiToken,
+    tokens: services.grants.tokens,
+    accounts: services.grants.accounts,
+    organisations: services.grants.organisations,
+  });
+  const dicomweb = new Router({ prefix: DICOMWEB_ROOT });
+  dicomweb.use(authenticate(authenticator));
+  dicomWebResources(dicomweb, deps);
+  router.use(dicomweb.routes(), dicomweb.allowedMethods());
+
+  // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
+  const wadoUri = new Router();
+  wadoUri.use(authenticate(authenticator));
+  wadoUri.get('/wado', wadoRsRendered(deps).wadoUri);
+  router.use(wadoUri.routes(), wadoUri.allowedMethods());
+
+  // Share links (issue 4): /share/<token>/dicom-web is the same DICOMweb service, seeing exactly
+  // the link's grant; GET /share/<token> describes the link, POST …/unlock takes its PIN.
+  const share = shareRoot(services.grants);
+  const shareRouter = new Router({ prefix: '/share/:token' });
+  shareRouter.get('/', share.describe);
+  shareRouter.post('/unlock', share.unlock);
+  const shareDicomWeb = new Router({ prefix: '/share/:token/dicom-web' });
+  shareDicomWeb.use(share.authenticate);
+  dicomWebResources(shareDicomWeb, deps);
+  router.use(shareRouter.routes(), shareRouter.allowedMethods());
+  router.use(shareDicomWeb.routes(), shareDicomWeb.allowedMethods());
+
+  // Patient / doctor API (issue 4): accounts, grants, share links, audit. JSON; 404 for "absent"
+  // and "not yours" alike.
+  const account = accountApi(services.grants);
+  const grantsResource = grantsApi(services.grants);
+  const shareLinks = shareLinksApi(services.grants);
+  const api = new Router({ prefix: '/api' });
+  api.use(authenticate(authenticator));
+  api.get('/me', account.me);
+  api.get('/patient-records', account.patientRecords);
+  api.get('/doctors', account.doctors);
+  api.get('/grants', grantsResource.listGrants);
+  api.post('/grants', grantsResource.createGrant);
+  api.delete('/grants/:grantId', grantsResource.revokeGrant);
+  api.get('/share-links', shareLinks.listShareLinks);
+  api.post('/share-links', shareLinks.createShareLink);
+  api.delete('/share-links/:id', shareLinks.revokeShareLink);
+  api.get('/audit', auditApi(services.grants).readAudit);
+  router.use(api.routes(), api.allowedMethods());
+  return router;
+}
+
+/** Every DICOMweb resource, PS3.18 §10, on a root (/dicom-web, or a share link's). */
+function dicomWebResources(dicomweb: Router, deps: DicomWebDeps): void {
   const qido = qidoRs(deps);
   const wado = wadoRs(deps);
   const metadata = wadoRsMetadata(deps);
@@ -63,9 +121,6 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   const study = '/studies/:study';
   const series = `${study}/series/:series`;
   const instance = `${series}/instances/:instance`;
-
-  const dicomweb = new Router({ prefix: DICOMWEB_ROOT });
-  dicomweb.use(authenticate(config.apiToken));
   // QIDO-RS, PS3.18 §10.6: search at every level.
   dicomweb.get('/studies', qido.searchForStudies);
   dicomweb.get('/series', qido.searchForSeries);
@@ -92,13 +147,4 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   // STOW-RS, PS3.18 §10.5: store instances, optionally into a named study.
   dicomweb.post('/studies', stow.storeInstances);
   dicomweb.post(study, stow.storeInstances);
-
-  router.use(dicomweb.routes(), dicomweb.allowedMethods());
-
-  // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
-  const wadoUri = new Router();
-  wadoUri.use(authenticate(config.apiToken));
-  wadoUri.get('/wado', rendered.wadoUri);
-  router.use(wadoUri.routes(), wadoUri.allowedMethods());
-  return router;
 }

@@ -12,6 +12,7 @@ runMain(async () => {
   const worker = await startWorker({
     ...services,
     organisations: config.organisations,
+    audit: services.grants.audit,
     log,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,

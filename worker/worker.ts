@@ -5,11 +5,13 @@
  * (the sender was told to retry) is queued again, idempotently, so it is archived either way.
  */
 import type { OrganisationConfig } from '../config/schema.js';
+import type { AuditLog } from '../core/audit/audit-log.js';
 import type { Logger } from '../core/log.js';
 import type { IngestJob, IngestQueue } from '../core/queue/ingest-queue.js';
 import type { ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore } from '../core/archive/index-store.js';
 import type { Spool } from '../core/spool/spool.js';
+import { storeEvent } from './store-event.js';
 import { storeInstance, type StoreOutcome } from './store-instance.js';
 
 export interface WorkerDependencies {
@@ -24,6 +26,8 @@ export interface WorkerDependencies {
   /** Re-queue ready/ entries older than this (ms); 0 disables (the in-process queue rebuilds itself). */
   reconcileAfterMs: number;
   onStored?: (outcome: StoreOutcome, job: IngestJob) => void;
+  /** One 'store' audit event per archived instance (core/audit). */
+  audit?: AuditLog;
 }
 
 export interface Worker {
@@ -54,6 +58,7 @@ export async function startWorker(deps: WorkerDependencies): Promise<Worker> {
       const outcome = await storeInstance(job, { ...deps, log });
       log.debug({ outcome, attempt, bytes: job.size }, 'instance archived');
       deps.onStored?.(outcome, job);
+      deps.audit?.record(storeEvent(job, outcome, deps.organisations ?? []));
     },
     {
       concurrency: deps.concurrency,

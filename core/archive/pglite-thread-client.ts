@@ -20,7 +20,10 @@ type Pending = { resolve: (r: PgliteResponse & { ok: true }) => void; reject: (e
  * tsx itself before importing the entry.
  */
 function startThread(directory: string): Worker {
-  const entry = new URL(`./pglite-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  const entry = new URL(
+    `./pglite-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`,
+    import.meta.url,
+  );
   if (entry.pathname.endsWith('.js')) return new Worker(entry, { workerData: { directory } });
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: { directory } });
@@ -72,7 +75,10 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
     if (!waiting) return;
     pending.delete(message.id);
     if (message.ok) waiting.resolve(message);
-    else waiting.reject(toIndexError(Object.assign(new Error(message.message), { code: message.code })));
+    else
+      waiting.reject(
+        toIndexError(Object.assign(new Error(message.message), { code: message.code })),
+      );
   });
   const failAll = (error: Error) => {
     for (const p of pending.values()) p.reject(toIndexError(error));

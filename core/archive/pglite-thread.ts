@@ -47,7 +47,10 @@ async function main(): Promise<void> {
       id,
       ok: false,
       message: error instanceof Error ? error.message : String(error),
-      code: typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined,
+      code:
+        typeof (error as { code?: unknown }).code === 'string'
+          ? (error as { code: string }).code
+          : undefined,
     });
 
   const target = (tx?: number) => {

@@ -24,9 +24,15 @@ export type AuditAction =
 /** How the access happened. */
 export type AuditChannel = 'dicomweb' | 'share-link' | 'dimse' | 'api' | 'portal' | 'cli';
 
+/** A DIMSE peer whose Calling AE Title belongs to no organisation (C-STORE is open to it). */
+export interface DicomPeer {
+  kind: 'dicom-peer';
+  callingAETitle: string;
+}
+
 export interface AuditEvent {
   action: AuditAction;
-  principal: Principal;
+  principal: Principal | DicomPeer;
   via: AuditChannel;
   outcome: 'ok' | 'denied' | 'error';
   /** What was touched, as precisely as known. */

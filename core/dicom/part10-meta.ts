@@ -47,7 +47,11 @@ export function encodeFileMetaInformation(meta: FileMetaInformation): Buffer {
     element(0x0003, 'UI', padded(meta.MediaStorageSOPInstanceUID, '\0')),
     element(0x0010, 'UI', padded(meta.TransferSyntaxUID, '\0')),
     element(0x0012, 'UI', padded(meta.ImplementationClassUID ?? IMPLEMENTATION_CLASS_UID, '\0')),
-    element(0x0013, 'SH', padded(meta.ImplementationVersionName ?? IMPLEMENTATION_VERSION_NAME, ' ')),
+    element(
+      0x0013,
+      'SH',
+      padded(meta.ImplementationVersionName ?? IMPLEMENTATION_VERSION_NAME, ' '),
+    ),
   ];
   if (meta.SourceApplicationEntityTitle) {
     elements.push(element(0x0016, 'AE', padded(meta.SourceApplicationEntityTitle, ' ')));
@@ -73,7 +77,21 @@ const KEYWORDS: Record<number, keyof FileMetaInformation> = {
 };
 
 /** VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 §7.1.2). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const LONG_VRS = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'SQ',
+  'SV',
+  'UC',
+  'UN',
+  'UR',
+  'UT',
+  'UV',
+]);
 
 /**
  * Reads group 0002 from the start of a Part 10 file. `head` must hold at least the whole meta group;

@@ -7,7 +7,9 @@ import { LightboxError } from '../errors.js';
 const UID_PATTERN = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
 
 export function isValidUID(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 64 && UID_PATTERN.test(value);
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= 64 && UID_PATTERN.test(value)
+  );
 }
 
 /** Throws InvalidUID naming the attribute (never the value: UIDs stay out of messages and logs). */

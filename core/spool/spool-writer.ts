@@ -58,7 +58,8 @@ export class SpoolWriter extends Writable {
 
   /** The first HEAD_BYTES bytes written (fewer for a smaller file). */
   get head(): Buffer {
-    if (this.headChunks.length > 1) this.headChunks.splice(0, Infinity, Buffer.concat(this.headChunks));
+    if (this.headChunks.length > 1)
+      this.headChunks.splice(0, Infinity, Buffer.concat(this.headChunks));
     return this.headChunks[0] ?? Buffer.alloc(0);
   }
 
@@ -74,7 +75,9 @@ export class SpoolWriter extends Writable {
         callback();
       },
       (error: unknown) => {
-        this.fail(new LightboxError('StorageUnavailable', 'cannot create spool file', { cause: error }));
+        this.fail(
+          new LightboxError('StorageUnavailable', 'cannot create spool file', { cause: error }),
+        );
         callback();
       },
     );
@@ -88,7 +91,9 @@ export class SpoolWriter extends Writable {
     for (const b of buffers) this.received += b.length;
     if (this.failure || !this.handle) return callback();
     if (this.received > this.options.maxBytes) {
-      this.fail(new LightboxError('PayloadTooLarge', 'instance exceeds the configured maximum size'));
+      this.fail(
+        new LightboxError('PayloadTooLarge', 'instance exceeds the configured maximum size'),
+      );
       return callback();
     }
     for (const b of buffers) {

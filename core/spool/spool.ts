@@ -46,7 +46,10 @@ export class Spool {
     receiverId = 'local',
   ) {
     this.incomingRoot = path.join(config.directory, 'incoming');
-    this.incomingDirectory = path.join(this.incomingRoot, receiverId.replace(/[^A-Za-z0-9._-]/g, '_'));
+    this.incomingDirectory = path.join(
+      this.incomingRoot,
+      receiverId.replace(/[^A-Za-z0-9._-]/g, '_'),
+    );
     this.readyDirectory = path.join(config.directory, 'ready');
     this.failedDirectory = path.join(config.directory, 'failed');
   }

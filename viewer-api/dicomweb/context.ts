@@ -10,11 +10,12 @@ import type { InstanceLayouts } from '../../core/archive/instance-layout.js';
 import type { ObjectStore } from '../../core/archive/object-store.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { LightboxError } from '../../core/errors.js';
+import type { AuditAction, AuditLog } from '../../core/audit/audit-log.js';
 import type { Access, AccessControl } from '../../core/grants/grants.js';
 import type { Logger } from '../../core/log.js';
 import type { IngestQueue } from '../../core/queue/ingest-queue.js';
 import type { Spool } from '../../core/spool/spool.js';
-import { principalOf } from '../auth.js';
+import { channelOf, principalOf } from '../auth.js';
 
 export interface DicomWebDeps {
   index: IndexStore;
@@ -24,6 +25,8 @@ export interface DicomWebDeps {
   queue: IngestQueue;
   /** core/grants: every read decision. */
   access: AccessControl;
+  /** Every query and retrieve is recorded (who, what, how). */
+  audit: AuditLog;
   config: ViewerApiConfig;
   log: Logger;
 }
@@ -44,41 +47,65 @@ function uidParam(ctx: Koa.Context, name: string, keyword: string): string | und
  */
 export async function readTarget(
   ctx: Koa.Context,
-  deps: Pick<DicomWebDeps, 'access'>,
+  deps: Pick<DicomWebDeps, 'access' | 'audit'>,
   access: Access = 'read',
+  action: AuditAction = 'retrieve',
 ): Promise<RetrieveTarget> {
   const StudyInstanceUID = uidParam(ctx, 'study', 'StudyInstanceUID')!;
   const SeriesInstanceUID = uidParam(ctx, 'series', 'SeriesInstanceUID');
   const SOPInstanceUID = uidParam(ctx, 'instance', 'SOPInstanceUID');
-  return narrowTarget(ctx, deps, { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID }, access);
+  return narrowTarget(
+    ctx,
+    deps,
+    { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID },
+    access,
+    action,
+  );
 }
 
-/** A target narrowed to the readable series; NotFound when none (or not the one it names). */
+/**
+ * A target narrowed to the readable series; NotFound when none (or not the one it names). The
+ * attempt is audited, refused ones too: a patient sees who tried to reach their studies.
+ */
 export async function narrowTarget(
   ctx: Koa.Context,
-  deps: Pick<DicomWebDeps, 'access'>,
+  deps: Pick<DicomWebDeps, 'access' | 'audit'>,
   target: RetrieveTarget,
   access: Access,
+  action: AuditAction = 'retrieve',
 ): Promise<RetrieveTarget> {
-  const series = await deps.access.readableSeries(
-    principalOf(ctx),
-    target.StudyInstanceUID,
-    access,
-  );
+  const principal = principalOf(ctx);
+  const series = await deps.access.readableSeries(principal, target.StudyInstanceUID, access);
   const named = target.SeriesInstanceUID;
-  if (series.length === 0 || (named !== undefined && !series.includes(named))) {
-    throw new LightboxError('NotFound', 'not found');
+  const allowed = series.length > 0 && (named === undefined || series.includes(named));
+  if (principal) {
+    deps.audit.record({
+      action,
+      principal,
+      via: channelOf(ctx),
+      outcome: allowed ? 'ok' : 'denied',
+      StudyInstanceUID: target.StudyInstanceUID,
+      SeriesInstanceUID: named,
+      SOPInstanceUID: target.SOPInstanceUID,
+      detail: { resource: resourceOf(ctx), access },
+    });
   }
+  if (!allowed) throw new LightboxError('NotFound', 'not found');
   return { ...target, SeriesInstanceUIDs: named === undefined ? series : [named] };
+}
+
+/** The route pattern below the DICOMweb root (no UIDs, no token): what kind of resource. */
+export function resourceOf(ctx: Koa.Context): string {
+  return String(ctx._matchedRoute ?? '').replace(/^.*\/dicom-web/, '') || 'unknown';
 }
 
 /** Like readTarget, for a search resource whose study and series are optional. */
 export async function searchTarget(
   ctx: Koa.Context,
-  deps: Pick<DicomWebDeps, 'access'>,
+  deps: Pick<DicomWebDeps, 'access' | 'audit'>,
 ): Promise<Partial<RetrieveTarget>> {
   if ((ctx.params as Record<string, string | undefined>).study === undefined) return {};
-  const { StudyInstanceUID, SeriesInstanceUID } = await readTarget(ctx, deps);
+  const { StudyInstanceUID, SeriesInstanceUID } = await readTarget(ctx, deps, 'read', 'query');
   return { StudyInstanceUID, SeriesInstanceUID };
 }
 

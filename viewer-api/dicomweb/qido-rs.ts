@@ -8,10 +8,11 @@ import type { QidoLevel } from '../../core/archive/qido-attributes.js';
 import type { QidoQuery, QidoResult } from '../../core/archive/qido-query.js';
 import type { DicomJson } from '../../core/archive/index-store.js';
 import { studyScope } from '../../core/grants/grants.js';
-import { principalOf } from '../auth.js';
+import { channelOf, principalOf } from '../auth.js';
 import { negotiateDicomJson } from './accept.js';
 import {
   instanceUrl,
+  resourceOf,
   searchTarget,
   serviceUrl,
   seriesUrl,
@@ -47,6 +48,39 @@ function warningHeader(warnings: string[]): string {
   return warnings.map((w) => `299 lightbox "${w.replace(/["\\]/g, '')}"`).join(', ');
 }
 
+/**
+ * One 'query' event per study (study level) or per series (series and instance levels) the search
+ * returned, so that a patient sees who found their studies; one without UIDs for an empty answer.
+ * The matching keys are recorded by name, never their values.
+ */
+function auditQuery(ctx: Koa.Context, deps: DicomWebDeps, level: QidoLevel, matches: DicomJson[]) {
+  const principal = principalOf(ctx);
+  if (!principal) return;
+  const keys = Object.keys(ctx.query)
+    .filter((k) => /^[A-Za-z0-9]{1,64}$/.test(k))
+    .slice(0, 20);
+  const detail = { resource: resourceOf(ctx), level, keys, matches: matches.length };
+  const record = (StudyInstanceUID?: string, SeriesInstanceUID?: string) =>
+    deps.audit.record({
+      action: 'query',
+      principal,
+      via: channelOf(ctx),
+      outcome: 'ok',
+      StudyInstanceUID,
+      SeriesInstanceUID,
+      detail,
+    });
+  const seen = new Set<string>();
+  for (const match of matches) {
+    const study = uid(match, UID.study);
+    const series = level === 'study' ? '' : uid(match, UID.series);
+    if (seen.has(`${study}/${series}`)) continue;
+    seen.add(`${study}/${series}`);
+    record(study || undefined, series || undefined);
+  }
+  if (matches.length === 0) record();
+}
+
 export function qidoRs(deps: DicomWebDeps) {
   const searches: Record<QidoLevel, (q: QidoQuery) => Promise<QidoResult>> = {
     study: (q) => deps.index.searchForStudies(q),
@@ -61,6 +95,7 @@ export function qidoRs(deps: DicomWebDeps) {
       const scope = studyScope(principalOf(ctx));
       const { query, warnings } = parseQidoParams(level, ctx.query, target, scope);
       const result = await searches[level](query);
+      auditQuery(ctx, deps, level, result.matches);
       if (result.more) warnings.push('There are additional results that can be requested');
       if (warnings.length > 0) ctx.set('Warning', warningHeader(warnings));
       const base = serviceUrl(ctx, deps.config);

@@ -108,7 +108,9 @@ export class FileSource implements ByteSource {
     const next = Buffer.allocUnsafe(keep.length + want);
     keep.copy(next);
     const { bytesRead } =
-      want > 0 ? await (await this.file()).read(next, keep.length, want, readFrom) : { bytesRead: 0 };
+      want > 0
+        ? await (await this.file()).read(next, keep.length, want, readFrom)
+        : { bytesRead: 0 };
     this.account(readFrom, bytesRead);
     this.buf = next.subarray(0, keep.length + bytesRead);
     this.start = Math.min(position, size);
