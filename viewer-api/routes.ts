@@ -71,10 +71,8 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   router.use(dicomweb.routes(), dicomweb.allowedMethods());
 
   // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
-  const wadoUri = new Router();
-  wadoUri.use(authenticate(authenticator));
-  wadoUri.get('/wado', wadoRsRendered(deps).wadoUri);
-  router.use(wadoUri.routes(), wadoUri.allowedMethods());
+  // (Route-level authentication: a prefix-less router's use() would run for every path.)
+  router.get('/wado', authenticate(authenticator), wadoRsRendered(deps).wadoUri);
 
   // Share links (issue 4): /share/<token>/dicom-web is the same DICOMweb service, seeing exactly
   // the link's grant; GET /share/<token> describes the link, POST …/unlock takes its PIN.

@@ -3,5 +3,7 @@
  * here (keep the list sorted by name so that merges only add lines).
  */
 import type { CliCommand } from '../command.js';
+import { account } from './account.js';
+import { token } from './token.js';
 
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [account, token];
