@@ -111,6 +111,7 @@ export async function startLightboxProcess(
     LIGHTBOX_DATA_DIR: dataDirectory,
     DICOM_HOST: '127.0.0.1',
     DICOM_PORT: String(dicomPort),
+    OPS_PORT: '0', // the gateway and worker ops listeners: any free port
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: 'warn',

@@ -5,6 +5,8 @@
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createFirstPlatformAdmin, signInFor } from '../core/grants/sign-in.js';
+import { createMetrics, type LightboxMetrics } from '../core/ops/metrics.js';
+import { readinessChecks } from '../core/ops/readiness.js';
 import { createServices, receiverId, type ArchiveServices } from '../core/services.js';
 import { startGateway, type Gateway } from '../gateway/gateway.js';
 import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
@@ -23,6 +25,8 @@ export interface Lightbox {
    * operator to open. The API itself stays closed: every request needs a token.
    */
   signInUrl?: string;
+  /** One registry for the three parts, served at the viewer API's /metrics. */
+  metrics: LightboxMetrics;
   close(): Promise<void>;
 }
 
@@ -32,19 +36,23 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     archive: true,
     receiverId: receiverId('lightbox', config.gateway.port),
   });
+  const metrics = createMetrics('lightbox');
   const worker = await startWorker({
     ...services,
     organisations: config.organisations,
     audit: services.grants.audit,
     log: root,
+    metrics,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
   });
-  const gateway = await startGateway({ config: config.gateway, ...services, log: root });
+  const gateway = await startGateway({ config: config.gateway, ...services, log: root, metrics });
+  // Embedded: the ops endpoints are on the viewer API's port, and /readyz checks every dependency.
   const viewerApi = await startViewerApi({
     config: { ...config.viewerApi, apiToken: await apiToken(config, root) },
     services,
     log: root,
+    ops: { metrics, readiness: readinessChecks(services) },
   });
   const admin = await createFirstPlatformAdmin(services.grants.accounts);
   const signInUrl = admin
@@ -59,6 +67,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     viewerApi,
     log: root,
     signInUrl,
+    metrics,
     async close() {
       await gateway.close();
       await viewerApi.close();

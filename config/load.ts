@@ -54,6 +54,11 @@ export const ENVIRONMENT = {
   AUTH_JWKS_URL: 'auth.jwksUrl (JWKS of an external identity provider)',
   AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile (local JWT signing key, a private JWK)',
   LOG_LEVEL: 'log.level',
+  LIGHTBOX_EXPORT_DIR: 'dataRights.exportDirectory (patient export ZIP files)',
+  LIGHTBOX_TOMBSTONE_KEY: 'dataRights.tombstoneKey (HMAC key of erasure tombstones, 16+ characters)',
+  OPS_ENABLED: 'ops.enabled (true|false): the gateway and worker ops listener',
+  OPS_HOST: 'ops.host (gateway and worker: /metrics, /healthz, /readyz)',
+  OPS_PORT: 'ops.port (default 9464 gateway, 9465 worker; 0 = any free port)',
 } as const;
 
 function bool(value: string | undefined): boolean | string | undefined {
@@ -152,7 +157,12 @@ function fromEnvironment(rawEnv: Env): Json {
       jwksUrl: env.AUTH_JWKS_URL,
       signingKeyFile: env.AUTH_SIGNING_KEY_FILE,
     },
+    dataRights: {
+      exportDirectory: env.LIGHTBOX_EXPORT_DIR ?? inData('exports'),
+      tombstoneKey: env.LIGHTBOX_TOMBSTONE_KEY,
+    },
     log: { level: env.LOG_LEVEL },
+    ops: { enabled: bool(env.OPS_ENABLED), host: env.OPS_HOST, port: env.OPS_PORT },
   });
 }
 

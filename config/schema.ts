@@ -169,6 +169,45 @@ export const AuthConfig = z.object({
   clockToleranceSeconds: z.coerce.number().int().min(0).max(300).default(30),
 });
 
+/**
+ * Operations endpoints (GET /metrics in the Prometheus text format, /healthz, /readyz). viewer-api and
+ * the embedded mode serve them on the HTTP port; the gateway and each worker open this small listener
+ * of their own. Unset port: 9464 for the gateway, 9465 for a worker (one of each per host; set
+ * OPS_PORT per process to run more on one host, 0 for a free port).
+ */
+export const OpsConfig = z.object({
+  enabled: z.boolean().default(true),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Port.optional(),
+});
+
+/**
+ * Data rights of patients (GDPR): where exports are built, the key of erasure tombstones, and the
+ * storage regions a patient record may be assigned to. With no regions, every instance goes to
+ * `objects` as before.
+ */
+export const DataRightsConfig = z.object({
+  /** Export ZIP files (with DICOMDIR) are built here, then downloaded. */
+  exportDirectory: z.string().min(1).default('./data/exports'),
+  /**
+   * Key of the HMAC-SHA-256 that tombstones keep instead of patient identities and UIDs. Without it
+   * a plain SHA-256 is kept (a Patient ID can then be confirmed by someone who guesses it).
+   */
+  tombstoneKey: z.string().min(16).optional(),
+  /**
+   * Also discard new studies of an erased patient (same IssuerOfPatientID + PatientID). Off by
+   * default: erasure removes what was held, it does not stop future care being archived.
+   */
+  discardErasedPatients: z.boolean().default(false),
+  /** Region id → that region's object store (fs directory or s3 bucket). */
+  regions: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'region id: a-z, 0-9 and "-"'),
+      ObjectsConfig,
+    )
+    .default({}),
+});
+
 export const LogConfig = z.object({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -193,6 +232,8 @@ export const Config = z.object({
       'organisation ids are unique',
     ),
   auth: AuthConfig.default(AuthConfig.parse({})),
+  ops: OpsConfig.default(OpsConfig.parse({})),
+  dataRights: DataRightsConfig.default(DataRightsConfig.parse({})),
   log: LogConfig.default(LogConfig.parse({})),
 });
 
@@ -205,4 +246,6 @@ export type IndexConfig = z.infer<typeof IndexConfig>;
 export type ViewerApiConfig = z.infer<typeof ViewerApiConfig>;
 export type OrganisationConfig = z.infer<typeof OrganisationConfig>;
 export type LogConfig = z.infer<typeof LogConfig>;
+export type DataRightsConfig = z.infer<typeof DataRightsConfig>;
 export type AuthConfig = z.infer<typeof AuthConfig>;
+export type OpsConfig = z.infer<typeof OpsConfig>;

@@ -6,9 +6,11 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { createIndexStore } from './archive/create-index-store.js';
-import { createObjectStore } from './archive/create-object-store.js';
 import type { IndexStore } from './archive/index-store.js';
 import type { ObjectStore } from './archive/object-store.js';
+import { DataRights } from './data-rights/data-rights.js';
+import type { IngestPolicy } from './data-rights/ingest-policy.js';
+import { createArchiveObjectStore } from './data-rights/regions.js';
 import { createGrantServices, type GrantServices } from './grants/grant-services.js';
 import type { Logger } from './log.js';
 import { createIngestQueue } from './queue/create-ingest-queue.js';
@@ -20,6 +22,10 @@ export interface Services {
   queue: IngestQueue;
   objects?: ObjectStore;
   index?: IndexStore;
+  /** Data rights of patient records (with the archive). */
+  dataRights?: DataRights;
+  /** What data rights ask of the worker: discard erased records' re-sends, place by region. */
+  ingestPolicy?: IngestPolicy;
   grants?: GrantServices;
   close(): Promise<void>;
 }
@@ -32,6 +38,8 @@ export interface ServiceNeeds {
    * embedded): names its incoming/ folder and sweeps what a previous run left there.
    */
   receiverId?: string;
+  /** Who owns a PGlite index while this runs (named to the next process that tries). */
+  owner?: string;
 }
 
 /** A receiver's identity: stable across restarts of the same process on the same host and port. */
@@ -42,6 +50,8 @@ export function receiverId(role: string, port: number): string {
 export interface ArchiveServices extends Services {
   objects: ObjectStore;
   index: IndexStore;
+  dataRights: DataRights;
+  ingestPolicy: IngestPolicy;
   /** Access decisions, accounts, grants, share links, tokens, audit (core/grants, core/audit). */
   grants: GrantServices;
 }
@@ -49,7 +59,7 @@ export interface ArchiveServices extends Services {
 export async function createServices(
   config: Readonly<Config>,
   log: Logger,
-  needs: { archive: true; receiverId?: string },
+  needs: { archive: true; receiverId?: string; owner?: string },
 ): Promise<ArchiveServices>;
 export async function createServices(
   config: Readonly<Config>,
@@ -71,12 +81,21 @@ export async function createServices(
   let objects: ObjectStore | undefined;
   let index: IndexStore | undefined;
   let grants: GrantServices | undefined;
+  let dataRights: DataRights | undefined;
   try {
     if (needs.archive) {
-      objects = await createObjectStore(config.objects);
-      index = await createIndexStore(config.index);
+      objects = await createArchiveObjectStore(config);
+      const sqlIndex = await createIndexStore(config.index, { purpose: needs.owner });
+      index = sqlIndex;
       await index.migrate();
       grants = await createGrantServices(config, index.sql, log);
+      dataRights = new DataRights({
+        sql: sqlIndex.sql,
+        objects,
+        config: config.dataRights,
+        log,
+        audit: grants.audit,
+      });
     }
   } catch (error) {
     await queue.close().catch(() => undefined);
@@ -90,6 +109,8 @@ export async function createServices(
     objects,
     index,
     grants,
+    dataRights,
+    ingestPolicy: dataRights?.ingestPolicy,
     async close() {
       await grants?.audit.flush();
       await queue.close();

@@ -10,8 +10,7 @@ import { isStorageSOPClass, VerificationSOPClassUID } from './sop-classes.js';
 const { PresentationContextResult, RejectReason } = dimse.constants;
 
 export type AssociationDecision =
-  | { accept: true }
-  | { accept: false; reason: number; why: 'called-ae' | 'calling-ae' };
+  { accept: true } | { accept: false; reason: number; why: 'called-ae' | 'calling-ae' };
 
 export function decideAssociation(
   config: Pick<GatewayConfig, 'aeTitle' | 'allowedCallingAETitles' | 'checkCalledAETitle'>,

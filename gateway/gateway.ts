@@ -8,6 +8,7 @@ import net from 'node:net';
 import dimse from 'dcmjs-dimse';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
 import { LightboxScp, type ScpContext } from './scp.js';
@@ -18,6 +19,8 @@ export interface GatewayDependencies {
   queue: IngestQueue;
   log: Logger;
   onInstance?: ScpContext['onInstance'];
+  /** Associations and received instances are counted here (core/ops/metrics.ts). */
+  metrics?: LightboxMetrics;
 }
 
 export interface Gateway {
@@ -40,6 +43,7 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
   const server = net.createServer((socket) => {
     if (sockets.size >= config.maxAssociations) {
       log.warn({ open: sockets.size }, 'connection refused: maxAssociations reached');
+      deps.metrics?.associationRejected('max-associations');
       socket.destroy();
       return;
     }
@@ -60,8 +64,12 @@ export async function startGateway(deps: GatewayDependencies): Promise<Gateway> 
     });
   });
   server.on('error', (error) => log.error({ err: error }, 'gateway server error'));
+  deps.metrics?.observe({ associations: () => sockets.size });
   const address = server.address() as net.AddressInfo;
-  log.info({ host: address.address, port: address.port, aeTitle: config.aeTitle }, 'DIMSE listening');
+  log.info(
+    { host: address.address, port: address.port, aeTitle: config.aeTitle },
+    'DIMSE listening',
+  );
 
   return {
     port: address.port,

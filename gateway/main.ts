@@ -2,6 +2,9 @@
 import { loadConfig } from '../config/load.js';
 import { closeOnSignals, runMain } from '../core/lifecycle.js';
 import { createLogger } from '../core/log.js';
+import { createMetrics } from '../core/ops/metrics.js';
+import { DEFAULT_OPS_PORTS, startOpsServer } from '../core/ops/ops-server.js';
+import { readinessChecks } from '../core/ops/readiness.js';
 import { createServices, receiverId } from '../core/services.js';
 import { startGateway } from './gateway.js';
 
@@ -12,9 +15,20 @@ runMain(async () => {
     archive: false,
     receiverId: receiverId('gateway', config.gateway.port),
   });
-  const gateway = await startGateway({ config: config.gateway, ...services, log });
+  const metrics = createMetrics('gateway');
+  metrics.observe({ queueDepth: () => services.queue.depth() });
+  const gateway = await startGateway({ config: config.gateway, ...services, log, metrics });
+  const ops = config.ops.enabled
+    ? await startOpsServer(
+        config.ops,
+        DEFAULT_OPS_PORTS.gateway,
+        { metrics, readiness: readinessChecks({ spool: services.spool, queue: services.queue }) },
+        log,
+      )
+    : undefined;
   closeOnSignals(log, async () => {
     await gateway.close();
+    await ops?.close();
     await services.close();
   });
 });

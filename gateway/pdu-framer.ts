@@ -39,7 +39,8 @@ export class PduFramer {
       if (!KNOWN_TYPES.has(type)) return `unknown PDU type ${type}`;
       // Senders count the PDV headers within the maximum; a little slack covers lenient peers.
       const limit = type === PDATA_TF ? this.maxPDataLength + 1024 : MAX_CONTROL_PDU;
-      if (length > limit) return `PDU of type ${type} is ${length} bytes, over the limit of ${limit}`;
+      if (length > limit)
+        return `PDU of type ${type} is ${length} bytes, over the limit of ${limit}`;
       const total = PDU_HEADER + length;
       if (this.buffered < total) return undefined;
       this.onPdu(this.take(total));

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import dimse from 'dcmjs-dimse';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { LightboxMetrics } from '../core/ops/metrics.js';
 import type { IngestQueue } from '../core/queue/ingest-queue.js';
 import type { Spool } from '../core/spool/spool.js';
 import { decideAssociation, decidePresentationContext } from './association.js';
@@ -31,6 +32,7 @@ export interface ScpContext {
   log: Logger;
   /** Counts for metrics and tests. */
   onInstance?: (outcome: { status: number; bytes: number }) => void;
+  metrics?: LightboxMetrics;
 }
 
 export class LightboxScp extends Scp {
@@ -87,6 +89,7 @@ export class LightboxScp extends Scp {
     );
     if (!decision.accept) {
       this.log.warn({ callingAETitle, why: decision.why }, 'association rejected');
+      this.context.metrics?.associationRejected(decision.why);
       this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason);
       return;
     }
@@ -101,6 +104,7 @@ export class LightboxScp extends Scp {
     association.setMaxPduLength(this.context.config.maxPduLength);
     association.setNegotiateAsyncOps(false);
     this.sendAssociationAccept();
+    this.context.metrics?.associationAccepted();
     this.log.info({ callingAETitle }, 'association accepted');
   }
 
@@ -108,7 +112,10 @@ export class LightboxScp extends Scp {
     this.sendAssociationReleaseResponse();
   }
 
-  override cEchoRequest(request: CEchoRequest, callback: (response: InstanceType<typeof CEchoResponse>) => void): void {
+  override cEchoRequest(
+    request: CEchoRequest,
+    callback: (response: InstanceType<typeof CEchoResponse>) => void,
+  ): void {
     const response = CEchoResponse.fromRequest(request);
     response.setStatus(Status.Success);
     callback(response);
@@ -141,22 +148,31 @@ export class LightboxScp extends Scp {
   ): void {
     const reception = this.reception;
     this.reception = undefined;
-    const bytes = reception?.writer.bytesReceived ?? 0;
-    cStore(reception, this.callingAETitle, this.context.queue).then((outcome) => {
-      const response = CStoreResponse.fromRequest(request);
-      response.setStatus(outcome.status);
-      if ('errorComment' in outcome) {
-        response.setErrorComment(outcome.errorComment);
-        this.log.warn({ status: outcome.status, reason: outcome.errorComment }, 'C-STORE failed');
-      } else {
-        this.log.debug({ bytes }, 'C-STORE stored');
-      }
-      this.context.onInstance?.({ status: outcome.status, bytes });
-      if (this.tcp.destroyed) return;
-      callback(response);
-    }, (error: unknown) => {
-      this.log.error({ err: error }, 'C-STORE handler failed');
-    });
+    cStore(reception, this.callingAETitle, this.context.queue).then(
+      (outcome) => {
+        // Counted once the reception has finished: the writer counts bytes as it writes them.
+        const bytes = reception?.writer.bytesReceived ?? 0;
+        const response = CStoreResponse.fromRequest(request);
+        response.setStatus(outcome.status);
+        if ('errorComment' in outcome) {
+          response.setErrorComment(outcome.errorComment);
+          this.log.warn({ status: outcome.status, reason: outcome.errorComment }, 'C-STORE failed');
+        } else {
+          this.log.debug({ bytes }, 'C-STORE stored');
+        }
+        this.context.onInstance?.({ status: outcome.status, bytes });
+        this.context.metrics?.instanceReceived(
+          'c-store',
+          outcome.status === CStoreStatus.Success,
+          bytes,
+        );
+        if (this.tcp.destroyed) return;
+        callback(response);
+      },
+      (error: unknown) => {
+        this.log.error({ err: error }, 'C-STORE handler failed');
+      },
+    );
   }
 
   override abort(): void {

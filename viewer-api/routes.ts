@@ -7,9 +7,13 @@ import Router from '@koa/router';
 import type { ViewerApiConfig } from '../config/schema.js';
 import { InstanceLayouts } from '../core/archive/instance-layout.js';
 import type { Logger } from '../core/log.js';
+import { opsResponse, type OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
 import { Authenticator } from '../core/grants/authenticator.js';
+import { linkedPatientKeys } from '../core/data-rights/patient-keys.js';
 import { authenticate } from './auth.js';
+import { dataRightsRoutes } from './patient/data-rights.js';
+import { deidentifiedShareRoutes } from './patient/deidentified-shares.js';
 import { accountApi } from './patient/account.js';
 import { auditApi } from './patient/audit-log.js';
 import { grantsApi } from './patient/grants.js';
@@ -25,23 +29,23 @@ import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 
-export function routes(services: ArchiveServices, config: ViewerApiConfig, log: Logger): Router {
+export function routes(
+  services: ArchiveServices,
+  config: ViewerApiConfig,
+  log: Logger,
+  ops: OpsEndpoints,
+): Router {
   const router = new Router();
-  /** Liveness: the process answers. */
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  /** Readiness: the index and object store answer. */
-  router.get('/readyz', async (ctx) => {
-    try {
-      await services.index.ping();
-      await services.objects.ping();
-      ctx.body = { status: 'ready', queueDepth: await services.queue.depth() };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
-    }
-  });
+  // Operations (core/ops): /healthz liveness, /readyz readiness (this process's dependencies
+  // answer, 503 otherwise), /metrics (Prometheus text format). No token: no patient data in them.
+  for (const path of ['/healthz', '/readyz', '/metrics']) {
+    router.get(path, async (ctx) => {
+      const answer = (await opsResponse(path, ops))!;
+      ctx.status = answer.status;
+      ctx.type = answer.contentType;
+      ctx.body = answer.body;
+    });
+  }
 
   // Portal: the patients' and doctors' web pages (static files, viewer-api/portal/). Listed before
   // the routers whose middleware asks every path for a token: the pages carry no credential; they
@@ -55,6 +59,7 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
     ...services,
     access: services.grants.access,
     audit: services.grants.audit,
+    metrics: ops.metrics,
     layouts: new InstanceLayouts(services.objects),
     config,
     log,
@@ -104,6 +109,32 @@ export function routes(services: ArchiveServices, config: ViewerApiConfig, log: 
   api.delete('/share-links/:id', shareLinks.revokeShareLink);
   api.get('/audit', auditApi(services.grants).readAudit);
   router.use(api.routes(), api.allowedMethods());
+
+  // Data rights of patient records (data-rights branch; viewer-api/patient/data-rights.ts): export
+  // with DICOMDIR, erasure with receipt, restriction of processing, rectification overlay,
+  // consent-gated de-identified shares. The patient's own linked records only; 404 otherwise.
+  const rights = dataRightsRoutes({
+    dataRights: services.dataRights,
+    patientKeysOf: linkedPatientKeys(services.dataRights.sql),
+  });
+  const dataRightsApi = new Router({ prefix: '/api' });
+  dataRightsApi.use(authenticate(authenticator));
+  dataRightsApi.post('/exports', rights.startExport);
+  dataRightsApi.get('/exports/:id', rights.exportStatus);
+  dataRightsApi.get('/exports/:id/download', rights.downloadExport);
+  dataRightsApi.post('/erasure-requests', rights.requestErasure);
+  dataRightsApi.put('/patient-records/:patientKey/restriction', rights.restrict);
+  dataRightsApi.delete('/patient-records/:patientKey/restriction', rights.liftRestriction);
+  dataRightsApi.post('/patient-records/:patientKey/rectifications', rights.rectify);
+  dataRightsApi.get('/patient-records/:patientKey/rectifications', rights.rectifications);
+  dataRightsApi.put('/patient-records/:patientKey/deidentification-consent', rights.giveConsent);
+  dataRightsApi.delete('/patient-records/:patientKey/deidentification-consent', rights.withdrawConsent);
+  dataRightsApi.post('/deidentified-shares', rights.createDeidentifiedShare);
+  router.use(dataRightsApi.routes(), dataRightsApi.allowedMethods());
+  // De-identified copies (PS3.15 Annex E) for the holder of a share id: no credential, consent-gated.
+  const deidentified = deidentifiedShareRoutes(services.dataRights);
+  router.get('/deidentified/:shareId/instances', deidentified.listInstances);
+  router.get('/deidentified/:shareId/instances/:instance', deidentified.retrieveInstance);
   return router;
 }
 

@@ -12,6 +12,7 @@ import type { OrganisationConfig } from '../config/schema.js';
 import { organisationOfCallingAETitle } from '../core/grants/organisations.js';
 import { conflictObjectKey, objectKey, type ObjectStore } from '../core/archive/object-store.js';
 import type { IndexStore, StoredObject } from '../core/archive/index-store.js';
+import type { IngestPolicy } from '../core/data-rights/ingest-policy.js';
 import { extractIndexedAttributes } from '../core/dicom/attributes.js';
 import { readPart10Header } from '../core/dicom/part10-header.js';
 import { LightboxError } from '../core/errors.js';
@@ -26,9 +27,11 @@ export interface StoreInstanceDependencies {
   objects: ObjectStore;
   index: IndexStore;
   log: Logger;
+  /** Data rights: tombstones of erased records and region placement (core/data-rights). */
+  ingestPolicy?: IngestPolicy;
 }
 
-export type StoreOutcome = 'stored' | 'duplicate' | 'conflict' | 'already-archived';
+export type StoreOutcome = 'stored' | 'duplicate' | 'conflict' | 'already-archived' | 'discarded';
 
 export async function storeInstance(
   job: IngestJob,
@@ -43,10 +46,17 @@ export async function storeInstance(
   if (attributes.SOPInstanceUID !== job.SOPInstanceUID) {
     throw new LightboxError('InvalidDataset', 'spool entry does not hold the queued instance');
   }
+  if (await deps.ingestPolicy?.discard(attributes)) {
+    // An erased record re-sent: acknowledged already, kept nowhere (neither spool nor store).
+    await spool.remove(job.spoolName);
+    deps.log.info({ bytes: job.size }, 'instance of an erased record discarded');
+    return 'discarded';
+  }
+  const prefix = (await deps.ingestPolicy?.objectKeyPrefix(attributes)) ?? '';
   const object: StoredObject = {
     SOPInstanceUID: attributes.SOPInstanceUID,
     TransferSyntaxUID: header.meta.TransferSyntaxUID,
-    objectKey: objectKey(attributes),
+    objectKey: prefix + objectKey(attributes),
     size: job.size,
     sha256: job.sha256,
     callingAETitle: job.callingAETitle,
@@ -64,7 +74,7 @@ export async function storeInstance(
     case 'conflict': {
       const conflict = {
         ...object,
-        objectKey: conflictObjectKey(object.SOPInstanceUID, object.sha256),
+        objectKey: prefix + conflictObjectKey(object.SOPInstanceUID, object.sha256),
       };
       await deps.objects.putFile(conflict.objectKey, file, conflict.size);
       await index.recordConflict(conflict);
@@ -94,5 +104,6 @@ async function alreadyArchived(
 ): Promise<StoreOutcome> {
   const row = await deps.index.getInstance(job.SOPInstanceUID);
   if (row?.state === 'stored' && row.sha256 === job.sha256) return 'already-archived';
+  if (!row && (await deps.ingestPolicy?.wasDiscarded(job.SOPInstanceUID))) return 'discarded';
   throw new LightboxError('NotFound', 'spool entry missing and instance not archived');
 }

@@ -5,23 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import {
-  access,
-  constants,
-  link,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  stat,
-  unlink,
-} from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { access, constants, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
-import type { ByteRange, ObjectStat, ObjectStore } from './object-store.js';
+import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
 
 /** A temporary file older than this belongs to a write that was interrupted (a link takes µs). */
 const STALE_TMP_MS = 60 * 60 * 1000;
@@ -208,6 +197,11 @@ export class FsObjectStore implements ObjectStore {
     return info.isFile() ? { size: info.size } : null;
   }
 
+  /**
+   * Also removes the directories the key emptied (they are named by UIDs, which an erasure must not
+   * leave behind). A put racing into a directory removed here fails with StorageUnavailable and is
+   * retried by its caller.
+   */
   async removeObject(key: string): Promise<void> {
     const path = this.#pathOf(key);
     try {
@@ -215,10 +209,38 @@ export class FsObjectStore implements ObjectStore {
     } catch (error) {
       if (!isAbsent(error)) throw unavailable(error);
     }
+    for (let dir = dirname(path); dir.startsWith(this.directory + sep); dir = dirname(dir)) {
+      if (!(await rmdir(dir).then(() => true, () => false))) break;
+    }
   }
 
   async ping(): Promise<void> {
     await access(this.directory, constants.R_OK | constants.W_OK).catch(unavailable);
+  }
+
+  /** Walks the directory tree under the prefix's folder (temporaries under .tmp/ are not objects). */
+  async *listObjects(prefix: string): AsyncIterable<ListedObject> {
+    const pending = [this.directory];
+    while (pending.length > 0) {
+      const folder = pending.pop()!;
+      const entries = await readdir(folder, { withFileTypes: true }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return [];
+          return unavailable(error);
+        },
+      );
+      for (const entry of entries) {
+        const path = join(folder, entry.name);
+        const key = relative(this.directory, path).split(sep).join('/');
+        if (key === '.tmp') continue;
+        if (entry.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) pending.push(path);
+        } else if (entry.isFile() && key.startsWith(prefix)) {
+          const info = await stat(path).catch(() => undefined);
+          if (info) yield { key, size: info.size };
+        }
+      }
+    }
   }
 
   async close(): Promise<void> {}

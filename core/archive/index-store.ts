@@ -109,6 +109,8 @@ export interface StoredInstanceMetadata extends StoredInstance {
   Columns: number | null;
   NumberOfFrames: number | null;
   BitsAllocated: number | null;
+  /** Changes when the record's rectification overlay does ('' when none): part of the ETag. */
+  overlayVersion?: string;
 }
 
 export interface IndexStore {

@@ -8,6 +8,12 @@ export interface ObjectStat {
   size: number;
 }
 
+/** One object of a listing. */
+export interface ListedObject {
+  key: string;
+  size: number;
+}
+
 export interface ByteRange {
   /** Inclusive first byte. */
   start: number;
@@ -27,6 +33,11 @@ export interface ObjectStore {
   getObject(key: string, range?: ByteRange): Promise<Readable>;
   /** null when absent. */
   statObject(key: string): Promise<ObjectStat | null>;
+  /**
+   * Every object whose key starts with `prefix` (e.g. 'studies/'), streamed page by page in no
+   * particular order: for the CLI's verify and reindex, never for a request path.
+   */
+  listObjects(prefix: string): AsyncIterable<ListedObject>;
   /** Idempotent: removing an absent key succeeds. */
   removeObject(key: string): Promise<void>;
   /** Fails with StorageUnavailable when the store cannot be reached (readiness). */

@@ -53,11 +53,18 @@ function attribute(
  */
 
 export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
-  attribute('PatientName', '00100010', 'PN', 'study', 'p.patient_name'),
+  // Rectified values (core/data-rights/rectification.ts) win over the received ones.
+  attribute('PatientName', '00100010', 'PN', 'study', 'COALESCE(po.patient_name, p.patient_name)'),
   attribute('PatientID', '00100020', 'LO', 'study', 'p.patient_id'),
   attribute('IssuerOfPatientID', '00100021', 'LO', 'study', 'p.issuer_of_patient_id'),
-  attribute('PatientBirthDate', '00100030', 'DA', 'study', 'p.patient_birth_date'),
-  attribute('PatientSex', '00100040', 'CS', 'study', 'p.patient_sex'),
+  attribute(
+    'PatientBirthDate',
+    '00100030',
+    'DA',
+    'study',
+    'COALESCE(po.patient_birth_date, p.patient_birth_date)',
+  ),
+  attribute('PatientSex', '00100040', 'CS', 'study', 'COALESCE(po.patient_sex, p.patient_sex)'),
   attribute('StudyInstanceUID', '0020000D', 'UI', 'study', 's.study_instance_uid'),
   attribute('StudyDate', '00080020', 'DA', 'study', 's.study_date'),
   attribute('StudyTime', '00080030', 'TM', 'study', 's.study_time'),

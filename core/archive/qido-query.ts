@@ -54,13 +54,16 @@ export interface Sql {
   params: unknown[];
 }
 
+/** The rectification overlay (0003_data_rights.sql) joins every level: po.* is NULL when none. */
+const OVERLAY = 'LEFT JOIN patient_overlay po ON po.patient_key = p.patient_key';
+
 const FROM: Record<QidoLevel, string> = {
-  study: 'study s JOIN patient p ON p.patient_key = s.patient_key',
+  study: `study s JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
   series: `series se JOIN study s ON s.study_instance_uid = se.study_instance_uid
-           JOIN patient p ON p.patient_key = s.patient_key`,
+           JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
   instance: `instance i JOIN series se ON se.series_instance_uid = i.series_instance_uid
              JOIN study s ON s.study_instance_uid = i.study_instance_uid
-             JOIN patient p ON p.patient_key = s.patient_key`,
+             JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
 };
 
 const ORDER: Record<QidoLevel, string> = {

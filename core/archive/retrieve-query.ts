@@ -4,6 +4,7 @@
  * jsonb text: the viewer API fills in BulkDataURIs and writes it out without a parse where it can.
  */
 import type { RetrieveTarget, StoredInstance, StoredInstanceMetadata } from './index-store.js';
+import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { Sql } from './qido-query.js';
 import type { SqlQueryable, SqlRow } from './sql-client.js';
 
@@ -23,8 +24,11 @@ function buildRetrieveSql(target: RetrieveTarget, withMetadata: boolean): Sql {
   if (target.SOPInstanceUID !== undefined) {
     where.push(`sop_instance_uid = $${params.push(target.SOPInstanceUID)}`);
   }
-  const metadata = `, metadata::text AS metadata, "rows", "columns", number_of_frames,
-    metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated`;
+  // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
+  const metadata = `, (metadata || ${overlayJsonSql('instance.study_instance_uid')})::text AS metadata,
+    "rows", "columns", number_of_frames,
+    metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated,
+    ${overlayVersionSql('instance.study_instance_uid')} AS overlay_version`;
   const text = `SELECT ${COLUMNS}${withMetadata ? metadata : ''}
     FROM instance WHERE ${where.join(' AND ')}
     ORDER BY series_instance_uid, instance_number NULLS LAST, sop_instance_uid`;
@@ -51,6 +55,7 @@ export async function retrieveMetadata(
     Columns: numberOrNull(row.columns),
     NumberOfFrames: numberOrNull(row.number_of_frames),
     BitsAllocated: numberOrNull(row.bits_allocated),
+    overlayVersion: row.overlay_version as string,
   }));
 }
 

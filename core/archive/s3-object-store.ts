@@ -21,7 +21,7 @@ import {
   assertValidSize,
   watchSourceError,
 } from './fs-object-store.js';
-import type { ByteRange, ObjectStat, ObjectStore } from './object-store.js';
+import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
 
 /** The `objects` slice of the configuration when `kind` is `s3`. */
 export type S3ObjectsConfig = Extract<ObjectsConfig, { kind: 's3' }>;
@@ -139,6 +139,18 @@ export class S3ObjectStore implements ObjectStore {
     }
     if (!exists)
       throw new LightboxError('StorageUnavailable', 'object store bucket does not exist');
+  }
+
+  /** ListObjectsV2, page by page (the minio client follows the continuation tokens). */
+  async *listObjects(prefix: string): AsyncIterable<ListedObject> {
+    const stream = this.#client.listObjectsV2(this.bucket, prefix, true);
+    try {
+      for await (const item of stream as AsyncIterable<{ name?: string; size?: number }>) {
+        if (item.name !== undefined) yield { key: item.name, size: Number(item.size ?? 0) };
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,10 @@
  * A grant counts while it is live (not revoked, not expired: now() of the statement), while its
  * grantor is still linked to the patient record, and while the study still belongs to that record.
  * A share link's grant also needs the link itself live. A series grant covers that series only.
+ * Grants and organisations never see a restricted record (GDPR art. 18, core/data-rights/
+ * restriction.ts); the patient and the archive reader still do.
  */
+import { unrestrictedSql } from '../data-rights/restriction.js';
 import type { StudyScope } from './scope.js';
 
 export type Param = (value: unknown) => string;
@@ -33,7 +36,7 @@ export function scopeSql(
       return `s.patient_key IN (SELECT l.patient_key FROM patient_record_link l
                                 WHERE l.account_id = ${param(scope.accountId)})`;
     case 'organisation':
-      return `s.organisation_id = ${param(scope.organisationId)}`;
+      return `s.organisation_id = ${param(scope.organisationId)} AND ${unrestrictedSql('s.patient_key')}`;
     case 'grantee': {
       const column = scope.grantee === 'account' ? 'grantee_account_id' : 'grantee_share_link_id';
       const link =
@@ -49,7 +52,7 @@ export function scopeSql(
           AND g.patient_key = s.patient_key
           AND (g.study_instance_uid IS NULL OR g.study_instance_uid = s.study_instance_uid)
           ${seriesLevel ? 'AND (g.series_instance_uid IS NULL OR g.series_instance_uid = se.series_instance_uid)' : ''}
-          ${link})`;
+          ${link}) AND ${unrestrictedSql('s.patient_key')}`;
     }
   }
 }

@@ -269,7 +269,10 @@ if (
       await drained(50, 30_000, [ctx.gateway, ctx.worker]);
       const ready = await fetch(`http://127.0.0.1:${ctx.httpPort}/readyz`);
       t.is(ready.status, 200);
-      t.like(await ready.json(), { status: 'ready', queueDepth: 0 });
+      t.deepEqual(await ready.json(), {
+        status: 'ready',
+        checks: { index: 'ok', objects: 'ok' },
+      });
       await assertArchiveComplete(t, new Map(study.map((i) => [i.SOPInstanceUID, i])));
     },
   );

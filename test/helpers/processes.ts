@@ -113,14 +113,18 @@ export function spawnTracked(
   return spawned;
 }
 
-/** `node --import tsx <entry point>` with exactly `env` (plus PATH and HOME). */
+/**
+ * `node --import tsx <entry point>` with exactly `env` (plus PATH and HOME). The ops listener of a
+ * gateway or worker takes a free port (OPS_PORT=0) unless `env` names one: its defaults (9464, 9465)
+ * are fixed ports, which tests never use.
+ */
 export function spawnLightbox(
   entry: EntryPoint,
   env: Record<string, string>,
   name: string = entry,
 ): SpawnedProcess {
   return spawnTracked(name, process.execPath, ['--import', 'tsx', ENTRY_POINTS[entry]], {
-    env: { ...baseEnv(), ...env },
+    env: { ...baseEnv(), OPS_PORT: '0', ...env },
   });
 }
 

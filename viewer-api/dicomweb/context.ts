@@ -13,6 +13,7 @@ import { LightboxError } from '../../core/errors.js';
 import type { AuditAction, AuditLog } from '../../core/audit/audit-log.js';
 import type { Access, AccessControl } from '../../core/grants/grants.js';
 import type { Logger } from '../../core/log.js';
+import type { LightboxMetrics } from '../../core/ops/metrics.js';
 import type { IngestQueue } from '../../core/queue/ingest-queue.js';
 import type { Spool } from '../../core/spool/spool.js';
 import { channelOf, principalOf } from '../auth.js';
@@ -29,6 +30,7 @@ export interface DicomWebDeps {
   audit: AuditLog;
   config: ViewerApiConfig;
   log: Logger;
+  metrics?: LightboxMetrics;
 }
 
 /** The mount point of the DICOMweb service (PS3.18 §8.2: the base URL of the origin server). */

@@ -59,6 +59,8 @@ interface Outcome {
   StudyInstanceUID?: string;
   SeriesInstanceUID?: string;
   failure?: number;
+  /** Bytes received for the part (metrics). */
+  bytes?: number;
 }
 
 /** Stores one part; never throws: a failure becomes the part's outcome. */
@@ -101,6 +103,7 @@ async function storePart(
       SOPInstanceUID: accepted.job.SOPInstanceUID,
       StudyInstanceUID: accepted.StudyInstanceUID,
       SeriesInstanceUID: accepted.SeriesInstanceUID,
+      bytes: reception.bytesReceived,
     };
   } catch (error) {
     await reception.abort();
@@ -112,7 +115,11 @@ async function storePart(
     ) {
       deps.log.warn({ err: error }, 'STOW-RS instance not stored');
     }
-    return { ...uidsOf(Buffer.concat(head)), failure: failureReason(error) };
+    return {
+      ...uidsOf(Buffer.concat(head)),
+      failure: failureReason(error),
+      bytes: reception.bytesReceived,
+    };
   }
 }
 
@@ -205,6 +212,9 @@ export function stowRs(deps: DicomWebDeps) {
       (error: unknown) => error,
     );
     const outcomes = await Promise.all(stored);
+    for (const o of outcomes) {
+      deps.metrics?.instanceReceived('stow-rs', o.failure === undefined, o.bytes ?? 0);
+    }
     if (outcomes.length === 0)
       throw parsed ?? new LightboxError('BadRequest', 'no instance in the request');
     ctx.status = outcomes.every((o) => o.failure === undefined)

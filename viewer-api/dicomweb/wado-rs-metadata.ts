@@ -18,7 +18,8 @@ const METADATA_VERSION = 'lightbox-metadata-1';
 
 function entityTag(instances: StoredInstanceMetadata[], base: string): string {
   const hash = createHash('sha256').update(`${METADATA_VERSION}\n${base}\n`);
-  for (const instance of instances) hash.update(instance.sha256);
+  for (const instance of instances)
+    hash.update(`${instance.sha256}${instance.overlayVersion ?? ''}`);
   return `"${hash.digest('base64url').slice(0, 32)}"`;
 }
 

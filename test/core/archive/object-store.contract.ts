@@ -166,6 +166,28 @@ export function objectStoreContract(
     }
   });
 
+  test(`${adapter}: listObjects lists every object under a prefix with its size`, async (t) => {
+    const base = prefix();
+    const sizes: Record<string, number> = {
+      [`${base}/studies/1/series/2/3.dcm`]: 10,
+      [`${base}/studies/1/series/2/4.dcm`]: 0,
+      [`${base}/studies/5/series/6/7.dcm`]: 3000,
+      [`${base}/conflicts/3/abc.dcm`]: 7,
+    };
+    for (const [key, size] of Object.entries(sizes)) {
+      await fixture.store.putObject(key, bodyOf(randomBytes(size)), size);
+    }
+    const listed: Record<string, number> = {};
+    for await (const o of fixture.store.listObjects(`${base}/studies/`)) listed[o.key] = o.size;
+    const expected = Object.fromEntries(
+      Object.entries(sizes).filter(([k]) => k.startsWith(`${base}/studies/`)),
+    );
+    t.deepEqual(listed, expected);
+    const none: string[] = [];
+    for await (const o of fixture.store.listObjects(`${base}/nothing/`)) none.push(o.key);
+    t.deepEqual(none, []);
+  });
+
   test(`${adapter}: ping`, async (t) => {
     await t.notThrowsAsync(fixture.store.ping());
   });
