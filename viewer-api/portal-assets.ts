@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Koa from 'koa';
 import { LightboxError } from '../core/errors.js';
+import { SHARE_TOKEN } from '../core/grants/share-token.js';
 
 /** Next to this module in the sources and in dist/ (scripts/copy-assets.mjs copies it). */
 export const PORTAL_DIRECTORY = fileURLToPath(new URL('./portal/', import.meta.url));
@@ -36,8 +37,6 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** A share-link token as the path of its landing page carries it (base64url, no padding). */
-const SHARE_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 interface Asset {
   body: Buffer;

@@ -85,7 +85,7 @@ if (ready) {
       t.is(await statusOf(url('/portal/'), { 'If-None-Match': etag }), 304);
       const script = await fetch(url('/portal/js/viewer/viewer.js'));
       t.regex(script.headers.get('content-type') ?? '', /^text\/javascript/);
-      const share = await fetch(url('/portal/share/abcdefghijklmnop_-0123'), {
+      const share = await fetch(url('/portal/share/abcdefghijklmnop_-0123456789ABCDEFGHIJKLMNO'), {
         redirect: 'manual',
       });
       t.true((await share.text()).includes('/portal/js/share-app.js'));

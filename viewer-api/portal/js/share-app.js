@@ -88,6 +88,7 @@ async function show() {
     const gone = error instanceof ApiError && error.status === 404;
     replace(
       main,
+      h('h1', {}, 'This share cannot be opened'),
       notice(
         gone
           ? 'This link is not valid: it may have expired or been revoked.'
@@ -95,6 +96,7 @@ async function show() {
         'error',
       ),
     );
+    document.title = 'Share unavailable — Lightbox';
     return;
   }
   const uid = /^#\/studies\/([0-9.]{1,64})$/.exec(location.hash)?.[1];
