@@ -45,7 +45,7 @@ function exportPanel(context, record) {
         progress.max = Math.max(1, state.total ?? 1);
         progress.value = state.done ?? 0;
         text.textContent = `${state.done ?? 0} of ${state.total ?? '?'} files`;
-        if (state.state === 'ready') return ready(exportId);
+        if (state.state === 'ready') return ready(exportId, state);
         if (state.state === 'failed')
           return replace(panel, notice('The export failed. Try again later.', 'error'), start);
         timer = setTimeout(poll, POLL_MS);
@@ -56,7 +56,7 @@ function exportPanel(context, record) {
     await poll();
   }
 
-  function ready(exportId) {
+  function ready(exportId, state) {
     const download = h(
       'button',
       {
@@ -78,7 +78,11 @@ function exportPanel(context, record) {
       },
       'Download ZIP',
     );
-    replace(panel, notice('Your export is ready.', 'ok'), download);
+    replace(
+      panel,
+      notice(`Your export is ready: ${state.done} of ${state.total} files.`, 'ok'),
+      download,
+    );
     announce('Your export is ready.');
   }
 
