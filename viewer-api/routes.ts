@@ -20,6 +20,7 @@ import { auditApi } from './patient/audit-log.js';
 import { grantsApi } from './patient/grants.js';
 import { shareLinksApi } from './patient/share-links.js';
 import { shareRoot } from './patient/share-root.js';
+import { portalAssets } from './portal-assets.js';
 import { DICOMWEB_ROOT, type DicomWebDeps } from './dicomweb/context.js';
 import { qidoRs } from './dicomweb/qido-rs.js';
 import { stowRs } from './dicomweb/stow-rs.js';
@@ -48,6 +49,14 @@ export function routes(
     });
   }
 
+  // Portal: the patients' and doctors' web pages (static files, viewer-api/portal/). Listed before
+  // the routers whose middleware asks every path for a token: the pages carry no credential; they
+  // call the API below with the bearer token they hold.
+  const portal = portalAssets();
+  router.get('/portal', portal.index);
+  router.get('/portal/share/:token', portal.shareLanding);
+  router.get('/portal/*path', portal.asset);
+
   const deps: DicomWebDeps = {
     ...services,
     access: services.grants.access,
@@ -70,10 +79,8 @@ export function routes(
   router.use(dicomweb.routes(), dicomweb.allowedMethods());
 
   // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
-  const wadoUri = new Router();
-  wadoUri.use(authenticate(authenticator));
-  wadoUri.get('/wado', wadoRsRendered(deps).wadoUri);
-  router.use(wadoUri.routes(), wadoUri.allowedMethods());
+  // (Route-level authentication: a prefix-less router's use() would run for every path.)
+  router.get('/wado', authenticate(authenticator), wadoRsRendered(deps).wadoUri);
 
   // Share links (issue 4): /share/<token>/dicom-web is the same DICOMweb service, seeing exactly
   // the link's grant; GET /share/<token> describes the link, POST …/unlock takes its PIN.

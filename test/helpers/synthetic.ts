@@ -107,10 +107,13 @@ function complete(a: SyntheticAttributes): Required<SyntheticAttributes> {
   };
 }
 
-/** Encodes a complete Part 10 instance in memory (small instances only). */
-export function encodeInstance(attributes: SyntheticAttributes): Buffer {
+/**
+ * Encodes a complete Part 10 instance in memory (small instances only). Pixels are random unless
+ * given (16-bit little endian, Rows × Columns × NumberOfFrames values).
+ */
+export function encodeInstance(attributes: SyntheticAttributes, pixelData?: Buffer): Buffer {
   const a = complete(attributes);
-  const pixels = randomBytes(a.Rows * a.Columns * 2 * a.NumberOfFrames);
+  const pixels = pixelData ?? randomBytes(a.Rows * a.Columns * 2 * a.NumberOfFrames);
   return Buffer.concat([
     encodeFileMetaInformation({
       MediaStorageSOPClassUID: a.SOPClassUID,
