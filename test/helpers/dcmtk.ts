@@ -34,7 +34,12 @@ export function run(binary: string, args: string[], timeoutMs = 120_000): Promis
 export function storescu(
   port: number,
   files: string[],
-  options: { callingAETitle?: string; calledAETitle?: string; extra?: string[]; host?: string } = {},
+  options: {
+    callingAETitle?: string;
+    calledAETitle?: string;
+    extra?: string[];
+    host?: string;
+  } = {},
 ): Promise<RunResult> {
   return run('storescu', [
     '-v',

@@ -12,6 +12,8 @@ export async function spoolEntries(spoolDirectory: string, sub: string): Promise
   }).catch(() => []);
   return entries
     .filter((e) => e.isFile())
-    .map((e) => path.relative(path.join(spoolDirectory, sub), path.join(e.parentPath ?? e.path, e.name)))
+    .map((e) =>
+      path.relative(path.join(spoolDirectory, sub), path.join(e.parentPath ?? e.path, e.name)),
+    )
     .sort();
 }
