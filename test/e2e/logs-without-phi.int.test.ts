@@ -6,8 +6,7 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../core/log.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { echoscu, storescu } from '../helpers/dcmtk.js';
 import { startTestLightbox } from '../helpers/start-lightbox.js';
 import { encodeInstance, makeUID } from '../helpers/synthetic.js';
@@ -15,14 +14,7 @@ import { requireTool } from '../helpers/tools.js';
 
 if (await requireTool(test, 'storescu')) {
   test('an ingest logged at trace level names no patient and no UID', async (t) => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const log = createLogger({ level: 'trace' }, { process: 'test' }, sink);
+    const { log, lines } = captureLog();
     const lightbox = await startTestLightbox({}, { log });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lightbox-phi-'));
     t.teardown(async () => {

@@ -122,3 +122,16 @@ export async function api(
 export function studyUIDs(matches: Array<Record<string, { Value?: unknown[] }>>): string[] {
   return matches.map((m) => String(m['0020000D']?.Value?.[0])).sort();
 }
+
+/** Moves a grant's or share link's expiry into the past, as time passing would. */
+export async function expire(
+  lightbox: Lightbox,
+  what: 'access_grant' | 'share_link',
+  id: string,
+): Promise<void> {
+  const column = what === 'access_grant' ? 'grant_id' : 'share_link_id';
+  await lightbox.services.index.sql.query(
+    `UPDATE ${what} SET expires_at = now() - interval '1 second' WHERE ${column} = $1`,
+    [id],
+  );
+}

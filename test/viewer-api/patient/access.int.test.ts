@@ -11,6 +11,7 @@ import { TEST_API_TOKEN, statusOf, type DICOMwebClient } from '../../helpers/dic
 import {
   api,
   clientAt,
+  expire,
   patient,
   person,
   storeStudy,
@@ -284,10 +285,7 @@ function accessTests(backend: string, index: () => Promise<Record<string, unknow
       expiresAt: new Date(Date.now() + 60_000).toISOString(),
     });
     t.is((await c.searchForStudies()).length, 4);
-    await lightbox.services.index.sql.query(
-      `UPDATE access_grant SET expires_at = now() - interval '1 second' WHERE grant_id = $1`,
-      [soon.body.grantId],
-    );
+    await expire(lightbox, 'access_grant', soon.body.grantId);
     t.deepEqual(await c.searchForStudies(), []);
     t.is(
       await statusOf(c.retrieveStudyMetadata({ studyInstanceUID: later.StudyInstanceUID })),

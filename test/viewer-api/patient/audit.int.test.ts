@@ -9,8 +9,8 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../../core/log.js';
+import type { AuditEntry } from '../../../core/audit/audit-trail.js';
+import { captureLog } from '../../helpers/log-capture.js';
 import { storescu } from '../../helpers/dcmtk.js';
 import { TEST_API_TOKEN, statusOf } from '../../helpers/dicomweb.js';
 import { api, clientAt, patient, person, storeStudy } from '../../helpers/grants.js';
@@ -18,26 +18,11 @@ import { startTestLightbox } from '../../helpers/start-lightbox.js';
 import { encodeInstance, makeUID } from '../../helpers/synthetic.js';
 import { requireTool } from '../../helpers/tools.js';
 
-type Entry = {
-  action: string;
-  actor: { kind: string; displayName: string };
-  via: string;
-  outcome: string;
-  StudyInstanceUID?: string;
-  SeriesInstanceUID?: string;
-  at: string;
-};
+type Entry = AuditEntry;
 
 if (await requireTool(test, 'storescu')) {
   test('a patient reads who did what on their records; logs carry no patient data or secret', async (t) => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const log = createLogger({ level: 'trace' }, { process: 'test' }, sink);
+    const { log, lines } = captureLog();
     const lightbox = await startTestLightbox(
       {
         viewerApi: { apiToken: TEST_API_TOKEN },

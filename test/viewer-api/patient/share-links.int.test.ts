@@ -10,6 +10,7 @@ import { TEST_API_TOKEN, statusOf } from '../../helpers/dicomweb.js';
 import {
   api,
   clientAt,
+  expire,
   patient,
   storeStudy,
   studyUIDs,
@@ -125,10 +126,7 @@ test.serial('expired links and random tokens are 404; brute force finds nothing'
   });
   const c = clientAt(root(link.token));
   t.is((await c.searchForStudies()).length, 2);
-  await lightbox.services.index.sql.query(
-    `UPDATE share_link SET expires_at = now() - interval '1 second' WHERE share_link_id = $1`,
-    [link.shareLinkId],
-  );
+  await expire(lightbox, 'share_link', link.shareLinkId);
   t.is(await statusOf(c.searchForStudies()), 404);
   const { randomBytes } = await import('node:crypto');
   for (let i = 0; i < 50; i++) {

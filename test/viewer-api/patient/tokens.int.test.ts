@@ -58,6 +58,20 @@ test('an installation token names its account; /api/me answers who', async (t) =
   t.is(key.mode & 0o777, 0o600);
 });
 
+test('the first start made a platform administrator whose sign-in link works and sees no images', async (t) => {
+  const url = lightbox.signInUrl;
+  t.truthy(url);
+  const match = /^http:\/\/127\.0\.0\.1:\d+\/portal\/#token=([\w.-]+)$/.exec(url ?? '');
+  t.truthy(match, 'the token travels in the fragment');
+  const res = await me(match![1]);
+  t.like(res.body, { kind: 'platform-admin', displayName: 'Platform administrator' });
+  const dicom = await fetch(`${lightbox.viewerApi.url}/dicom-web/studies`, {
+    headers: { Authorization: `Bearer ${match![1]}` },
+  });
+  t.deepEqual(await dicom.json(), []);
+  t.is((await api(lightbox, match![1], 'GET', '/api/patient-records')).status, 404);
+});
+
 test('forged, expired, wrong-issuer, wrong-audience, unknown-kind and alg none tokens are 401', async (t) => {
   const alice = await person(lightbox, 'patient', 'Alice');
   const sub = alice.account.accountId;
