@@ -39,11 +39,12 @@ export function progress(
       },
     };
   }
+  let printed = 0;
   return {
     tick(done) {
-      if (done === total || done - last >= every) {
+      if (done === total || done - printed >= every) {
         stream.write(`${label}: ${done}/${total}\n`);
-        last = done;
+        printed = done;
       }
     },
     finish() {},

@@ -87,6 +87,7 @@ test.after.always(async () => {
 });
 
 test.serial('import: every file through the ingest path; the junk one refused', async (t) => {
+  t.timeout(300_000); // a new PGlite directory: minutes on a loaded machine
   const result = await cli('import', folder);
   t.is(result.code, ExitCode.Failure, result.stdout + result.stderr);
   t.regex(result.stdout, /imported 7 files: 6 accepted, 0 duplicates, 1 refused/);
@@ -143,6 +144,7 @@ test.serial('export: one study, byte for byte', async (t) => {
 test.serial(
   'reindex after losing the index: the same QIDO answers; again: unchanged',
   async (t) => {
+    t.timeout(300_000); // a new PGlite directory, opened four times: minutes on a loaded machine
     await rm(path.join(data, 'index'), { recursive: true, force: true });
     const rebuilt = await cli('reindex');
     t.is(rebuilt.code, ExitCode.Ok, rebuilt.stdout + rebuilt.stderr);
