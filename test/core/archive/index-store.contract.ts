@@ -124,7 +124,7 @@ export function indexStoreContract(
     const before = await versions(store);
     t.deepEqual(
       before.map((r) => r.version),
-      ['0001'],
+      ['0001', '0002'],
     );
     await store.migrate();
     t.deepEqual(await versions(store), before);
@@ -317,7 +317,7 @@ export function indexStoreContract(
     await Promise.all([a.migrate(), b.migrate(), a.migrate()]);
     t.deepEqual(
       (await versions(b)).map((r) => r.version),
-      ['0001'],
+      ['0001', '0002'],
     );
     const { object, attributes, metadata } = sample();
     await a.completeInstance(object, attributes, metadata);
