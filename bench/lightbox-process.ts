@@ -142,8 +142,9 @@ export async function startLightboxProcess(
     started.stderr?.pipe(log, { end: false });
     const running = () => started.exitCode === null && started.signalCode === null;
     try {
+      // Generous: on a shared 2-core machine at load 30+, PGlite's initdb alone took over 2 minutes.
       await waitUntil('Lightbox DICOM port', () => portOpen(dicomPort), {
-        timeoutMs: 120_000,
+        timeoutMs: 600_000,
         alive: running,
       });
     } catch (error) {

@@ -29,12 +29,10 @@ export class DirectorySync {
   sync(): Promise<void> {
     if (this.queued) return this.queued;
     if (!this.running) return this.start();
-    this.queued = this.running
-      .then(ignore, ignore)
-      .then(() => {
-        this.queued = undefined;
-        return this.start();
-      });
+    this.queued = this.running.then(ignore, ignore).then(() => {
+      this.queued = undefined;
+      return this.start();
+    });
     return this.queued;
   }
 

@@ -32,7 +32,8 @@ test('statements sent together, repeated (prepared) or not, each get their own r
     await rm(parent, { recursive: true, force: true });
   });
   await sql.exec('CREATE TABLE t (k text PRIMARY KEY, n integer, b boolean)');
-  const insert = 'INSERT INTO t (k, n, b) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING RETURNING k, n, b';
+  const insert =
+    'INSERT INTO t (k, n, b) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING RETURNING k, n, b';
   // 60 at once: the first runs alone, the rest arrive while it runs and go together; the text
   // repeats, so most run as EXECUTE of a prepared statement. Quotes and NULL survive.
   const keys = Array.from({ length: 60 }, (_, i) => `k'${i}`);
