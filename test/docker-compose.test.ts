@@ -105,8 +105,9 @@ test('every service has a health check; Lightbox processes probe their own /read
 });
 
 test('start order by health: each process waits for the services it needs to be healthy', (t) => {
+  // The gateway reads the archive too: C-FIND, C-MOVE, C-GET and Storage Commitment answer from it.
   const needs = {
-    gateway: ['redis'],
+    gateway: ['minio', 'postgres', 'redis'],
     worker: ['minio', 'postgres', 'redis'],
     'viewer-api': ['minio', 'postgres', 'redis'],
   };

@@ -8,6 +8,7 @@ import type { StudyScope } from '../grants/grants.js';
 import type { DicomJson } from './index-store.js';
 import { QIDO_ATTRIBUTES, type QidoAttribute } from './qido-attributes.js';
 import {
+  OVERLAY,
   matchSql,
   rowToDicomJson,
   scopeCondition,
@@ -39,9 +40,18 @@ function count(keyword: string, tag: string, join: string): QidoAttribute {
   };
 }
 
+/** The patient-level keys of the index (PS3.4 Table C.6-1); rectified values from the overlay `po`. */
+const PATIENT_KEYWORDS = new Set([
+  'PatientName',
+  'PatientID',
+  'IssuerOfPatientID',
+  'PatientBirthDate',
+  'PatientSex',
+]);
+
 /** Patient attributes (PS3.4 Table C.6-1): the indexed ones, and the computed counts. */
 export const PATIENT_ATTRIBUTES: readonly QidoAttribute[] = [
-  ...QIDO_ATTRIBUTES.filter((a) => a.sql.startsWith('p.')),
+  ...QIDO_ATTRIBUTES.filter((a) => PATIENT_KEYWORDS.has(a.keyword)),
   count('NumberOfPatientRelatedStudies', '00201200', ''),
   count(
     'NumberOfPatientRelatedSeries',
@@ -71,7 +81,7 @@ export function buildPatientSql(query: PatientQuery): Sql {
     const condition = matchSql(attribute.sql, attribute, matcher, false, param);
     if (condition) where.push(condition);
   }
-  const text = `SELECT ${columns.join(', ')} FROM patient p WHERE ${where.join(' AND ')}
+  const text = `SELECT ${columns.join(', ')} FROM patient p ${OVERLAY} WHERE ${where.join(' AND ')}
     ORDER BY p.patient_id, p.issuer_of_patient_id
     LIMIT ${param(query.limit + 1)} OFFSET ${param(query.offset)}`;
   return { text, params };

@@ -55,7 +55,8 @@ export interface Sql {
 }
 
 /** The rectification overlay (0003_data_rights.sql) joins every level: po.* is NULL when none. */
-const OVERLAY = 'LEFT JOIN patient_overlay po ON po.patient_key = p.patient_key';
+/** Rectified patient attributes (core/data-rights/rectification.ts), aliased `po`. */
+export const OVERLAY = 'LEFT JOIN patient_overlay po ON po.patient_key = p.patient_key';
 
 const FROM: Record<QidoLevel, string> = {
   study: `study s JOIN patient p ON p.patient_key = s.patient_key ${OVERLAY}`,
