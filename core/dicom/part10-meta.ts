@@ -5,6 +5,7 @@
  * describe a file without parsing the data set.
  */
 import { LightboxError } from '../errors.js';
+import { LONG_LENGTH_VRS } from './part10/vr.js';
 import { trimUID } from './uid.js';
 
 /** Lightbox's Implementation Class UID (PS3.7 §D.3.3.2), a UUID-derived UID under 2.25 (PS3.5 §B.2). */
@@ -76,23 +77,6 @@ const KEYWORDS: Record<number, keyof FileMetaInformation> = {
   0x0016: 'SourceApplicationEntityTitle',
 };
 
-/** VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 §7.1.2). */
-const LONG_VRS = new Set([
-  'OB',
-  'OD',
-  'OF',
-  'OL',
-  'OV',
-  'OW',
-  'SQ',
-  'SV',
-  'UC',
-  'UN',
-  'UR',
-  'UT',
-  'UV',
-]);
-
 /**
  * Reads group 0002 from the start of a Part 10 file. `head` must hold at least the whole meta group;
  * returns the meta and the offset at which the data set starts, or throws InvalidDataset.
@@ -111,7 +95,7 @@ export function decodeFileMetaInformation(head: Buffer): {
     const vr = head.toString('latin1', offset + 4, offset + 6);
     let length: number;
     let valueOffset: number;
-    if (LONG_VRS.has(vr)) {
+    if (LONG_LENGTH_VRS.has(vr)) {
       if (offset + 12 > head.length) break;
       length = head.readUInt32LE(offset + 8);
       valueOffset = offset + 12;

@@ -29,25 +29,28 @@ export interface VRInfo {
   trimLeading: boolean;
 }
 
+/** VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 §7.1.2). */
+export const LONG_LENGTH_VRS: ReadonlySet<string> = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'SQ',
+  'SV',
+  'UC',
+  'UN',
+  'UR',
+  'UT',
+  'UV',
+]);
+
 function info(vr: string, kind: VRKind, size = 0): VRInfo {
   return {
     vr,
     kind,
-    longLength: [
-      'OB',
-      'OD',
-      'OF',
-      'OL',
-      'OV',
-      'OW',
-      'SQ',
-      'SV',
-      'UC',
-      'UN',
-      'UR',
-      'UT',
-      'UV',
-    ].includes(vr),
+    longLength: LONG_LENGTH_VRS.has(vr),
     size,
     singleValued: ['LT', 'ST', 'UR', 'UT'].includes(vr),
     trimLeading: ['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'PN', 'SH', 'TM', 'UI'].includes(
