@@ -91,7 +91,8 @@ export async function retrieveMetadata(
   }));
 }
 
-function toStoredInstance(row: SqlRow): StoredInstance {
+/** A row of the instance table as a StoredInstance (bigint size: a string from pg, a number from PGlite). */
+export function toStoredInstance(row: SqlRow): StoredInstance {
   return {
     StudyInstanceUID: row.study_instance_uid as string,
     SeriesInstanceUID: row.series_instance_uid as string,
@@ -104,7 +105,7 @@ function toStoredInstance(row: SqlRow): StoredInstance {
   };
 }
 
-function numberOrNull(value: unknown): number | null {
+export function numberOrNull(value: unknown): number | null {
   const n = value === null || value === undefined ? NaN : Number(value);
   return Number.isFinite(n) ? n : null;
 }

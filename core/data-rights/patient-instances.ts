@@ -3,6 +3,7 @@
  * study, series and instance order: one statement over the index, a few hundred bytes per instance
  * (never the objects' bytes).
  */
+import { numberOrNull, toStoredInstance } from '../archive/retrieve-query.js';
 import type { SqlQueryable, SqlRow } from '../archive/sql-client.js';
 
 export interface PatientInstance {
@@ -75,23 +76,15 @@ export async function patientInstances(
 }
 
 function toPatientInstance(row: SqlRow): PatientInstance {
-  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return {
-    StudyInstanceUID: row.study_instance_uid as string,
+    ...toStoredInstance(row),
     StudyDate: row.study_date as string,
     StudyTime: row.study_time as string,
     StudyDescription: row.study_description as string,
     StudyID: row.study_id as string,
     AccessionNumber: row.accession_number as string,
-    SeriesInstanceUID: row.series_instance_uid as string,
     Modality: row.modality as string,
-    SeriesNumber: n(row.series_number),
-    SOPInstanceUID: row.sop_instance_uid as string,
-    SOPClassUID: row.sop_class_uid as string,
-    TransferSyntaxUID: row.transfer_syntax_uid as string,
-    InstanceNumber: n(row.instance_number),
-    objectKey: row.object_key as string,
-    size: Number(row.size),
-    sha256: row.sha256 as string,
+    SeriesNumber: numberOrNull(row.series_number),
+    InstanceNumber: numberOrNull(row.instance_number),
   };
 }
