@@ -11,6 +11,7 @@ import { Transform, type Readable, type TransformCallback, type Writable } from 
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
 import { DirectorySyncs } from '../fs/directory-sync.js';
+import { FileReadStream } from '../fs/file-read-stream.js';
 import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
 
 /** Directories remembered as existing (a few hundred bytes each); the set restarts past this. */
@@ -239,9 +240,11 @@ export class FsObjectStore implements ObjectStore {
     const path = this.#pathOf(key);
     assertValidRange(range);
     const handle = await open(path, 'r').catch(notFoundOr);
+    let size: number;
     try {
       const info = await handle.stat();
       if (!info.isFile()) throw new LightboxError('NotFound', 'object not found');
+      size = info.size;
       if (range && range.start >= info.size) {
         throw new LightboxError('NotFound', 'byte range starts beyond the object');
       }
@@ -249,8 +252,8 @@ export class FsObjectStore implements ObjectStore {
       await handle.close();
       throw isLightboxError(error) ? error : unavailable(error);
     }
-    // The stream owns the handle and closes it at end or destroy (autoClose).
-    return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    // The stream owns the handle and closes it at the end or on destroy.
+    return new FileReadStream(handle, range?.start ?? 0, Math.min(range?.end ?? size - 1, size - 1));
   }
 
   async statObject(key: string): Promise<ObjectStat | null> {

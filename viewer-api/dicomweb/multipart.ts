@@ -28,29 +28,145 @@ export function multipartContentType(partType: string, boundary: string): string
   return `multipart/related; type="${partType}"; boundary=${boundary}`;
 }
 
+/** The delimiter line and header fields that open a part (RFC 2046 §5.1.1). */
+function partHead(boundary: string, headers: Record<string, string>): Buffer {
+  let head = `--${boundary}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+function closeDelimiter(boundary: string): Buffer {
+  return Buffer.from(`--${boundary}--\r\n`, 'latin1');
+}
+
 /**
- * The body of a multipart/related message: parts in order, each stream opened only when the previous
- * one has been sent, and read only as fast as the client reads (Readable.from pulls on demand).
+ * The byte length of the message multipartBody writes for parts with these header fields and body
+ * sizes, so that a response can carry Content-Length instead of chunked transfer coding.
+ */
+export function multipartLength(
+  parts: Iterable<{ headers: Record<string, string>; size: number }>,
+  boundary: string,
+): number {
+  let length = closeDelimiter(boundary).length;
+  for (const part of parts) {
+    length += partHead(boundary, part.headers).length + part.size + CRLF.length;
+  }
+  return length;
+}
+
+/**
+ * The body of a multipart/related message: parts in order, read only as fast as the client reads.
+ * A part's chunks are passed on as they come (its stream paused while the consumer is full), without
+ * a promise per chunk, and while one part streams the next is already opened with its first chunk
+ * read, so that opening thousands of small objects one after another (a WADO-RS study retrieve)
+ * leaves no gaps. At most two part streams are open at a time: a study never sits in memory.
  */
 export function multipartBody(parts: AsyncIterable<OutgoingPart>, boundary: string): Readable {
-  async function* generate(): AsyncGenerator<Buffer> {
-    for await (const part of parts) {
-      const fields = Object.entries(part.headers).map(([name, value]) => `${name}: ${value}\r\n`);
-      yield Buffer.from(`--${boundary}\r\n${fields.join('')}\r\n`, 'latin1');
-      if (Buffer.isBuffer(part.body)) yield part.body;
-      else {
-        const body = await part.body();
-        try {
-          for await (const chunk of body) yield chunk as Buffer;
-        } finally {
-          body.destroy();
-        }
-      }
-      yield CRLF;
-    }
-    yield Buffer.from(`--${boundary}--\r\n`, 'latin1');
+  return new MultipartStream(parts[Symbol.asyncIterator](), boundary);
+}
+
+/** A part ready to send: its delimiter and header, and its body opened (or in memory). */
+type OpenedPart = { head: Buffer; body: Readable | Buffer } | 'end';
+
+class MultipartStream extends Readable {
+  /** The part body being passed on, paused while the consumer is full. */
+  private body: Readable | undefined;
+  /** The part after the current one, being opened. */
+  private upcoming: Promise<OpenedPart> | undefined;
+  /** Waiting for a part to open. */
+  private waiting = false;
+  private done = false;
+
+  constructor(
+    private readonly parts: AsyncIterator<OutgoingPart>,
+    private readonly boundary: string,
+  ) {
+    super();
   }
-  return Readable.from(generate(), { objectMode: false });
+
+  override _read(): void {
+    if (this.body) this.body.resume();
+    else if (!this.waiting && !this.done) void this.sendNextPart();
+  }
+
+  /** Opens the next part and starts reading its body into the body's own buffer. */
+  private async open(): Promise<OpenedPart> {
+    const step = await this.parts.next();
+    if (step.done) return 'end';
+    const part = step.value;
+    const head = partHead(this.boundary, part.headers);
+    if (Buffer.isBuffer(part.body)) return { head, body: part.body };
+    const body = await part.body();
+    if (this.destroyed) {
+      body.destroy();
+      return 'end';
+    }
+    // Any part failing fails the message, whether it streams now or waits its turn.
+    body.once('error', (error) => this.destroy(error));
+    body.read(0); // the first chunk is read now, while the current part is sent
+    return { head, body };
+  }
+
+  private openAhead(): void {
+    this.upcoming = this.open();
+    // A failure is reported when the part's turn comes (sendNextPart awaits it).
+    this.upcoming.catch(() => {});
+  }
+
+  private async sendNextPart(): Promise<void> {
+    this.waiting = true;
+    let opened: OpenedPart;
+    try {
+      opened = await (this.upcoming ?? this.open());
+    } catch (error) {
+      this.destroy(error as Error);
+      return;
+    } finally {
+      this.upcoming = undefined;
+      this.waiting = false;
+    }
+    if (this.destroyed) {
+      if (opened !== 'end' && !Buffer.isBuffer(opened.body)) opened.body.destroy();
+      return;
+    }
+    if (opened === 'end') {
+      this.done = true;
+      this.push(closeDelimiter(this.boundary));
+      this.push(null);
+      return;
+    }
+    this.openAhead();
+    const { head, body } = opened;
+    if (Buffer.isBuffer(body)) {
+      this.push(Buffer.concat([head, body, CRLF]));
+      return;
+    }
+    this.push(head);
+    this.body = body;
+    body.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) body.pause();
+    });
+    body.once('end', () => {
+      this.body = undefined;
+      body.destroy();
+      // The CRLF ends the part; the next one is sent on the consumer's next read.
+      if (this.push(CRLF)) void this.sendNextPart();
+    });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.body?.destroy();
+    this.body = undefined;
+    this.done = true;
+    void this.upcoming?.then(
+      (opened) => {
+        if (opened !== 'end' && !Buffer.isBuffer(opened.body)) opened.body.destroy();
+      },
+      () => {},
+    );
+    void this.parts.return?.(undefined)?.catch(() => {});
+    callback(error);
+  }
 }
 
 export interface IncomingPart {

@@ -14,9 +14,18 @@ import { instanceUrl, readTarget, serviceUrl, type DicomWebDeps } from './contex
 import {
   multipartBody,
   multipartContentType,
+  multipartLength,
   newBoundary,
   type OutgoingPart,
 } from './multipart.js';
+
+function partHeaders(instance: StoredInstance, base: string): Record<string, string> {
+  return {
+    'Content-Type': `application/dicom; transfer-syntax=${instance.TransferSyntaxUID}`,
+    'Content-Length': String(instance.size),
+    'Content-Location': instanceUrl(base, instance),
+  };
+}
 
 async function* instanceParts(
   deps: DicomWebDeps,
@@ -26,11 +35,7 @@ async function* instanceParts(
 ): AsyncGenerator<OutgoingPart> {
   for (const [i, instance] of instances.entries()) {
     yield {
-      headers: {
-        'Content-Type': `application/dicom; transfer-syntax=${instance.TransferSyntaxUID}`,
-        'Content-Length': String(instance.size),
-        'Content-Location': instanceUrl(base, instance),
-      },
+      headers: partHeaders(instance, base),
       body: async () => (i === 0 ? first : deps.objects.getObject(instance.objectKey)),
     };
   }
@@ -52,10 +57,14 @@ export function wadoRs(deps: DicomWebDeps) {
     const first = await deps.objects.getObject(instances[0].objectKey);
     ctx.res.once('close', () => first.destroy());
     const boundary = newBoundary();
+    const base = serviceUrl(ctx, deps.config);
     ctx.status = 200;
     ctx.set('Content-Type', multipartContentType('application/dicom', boundary));
-    ctx.body = multipartBody(
-      instanceParts(deps, instances, first, serviceUrl(ctx, deps.config)),
+    ctx.body = multipartBody(instanceParts(deps, instances, first, base), boundary);
+    // Every part's size is in the index: the length is known, so no chunked transfer coding, and a
+    // client can tell a complete response from one cut short by a missing object.
+    ctx.length = multipartLength(
+      instances.map((instance) => ({ headers: partHeaders(instance, base), size: instance.size })),
       boundary,
     );
   };

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   MultipartParser,
   multipartBody,
+  multipartLength,
   newBoundary,
   type IncomingPart,
 } from '../../../viewer-api/dicomweb/multipart.js';
@@ -65,6 +66,31 @@ test('what the writer writes, the parser reads back, for any chunk size', async 
       t.is(part.headers['x-index'], String(i));
     });
   }
+});
+
+test('multipartLength is the length of what the writer writes (the retrieve Content-Length)', async (t) => {
+  const boundary = newBoundary();
+  const parts: Array<{ headers: Record<string, string>; size: number }> = [
+    {
+      headers: { 'Content-Type': 'application/dicom; transfer-syntax=1.2.840.10008.1.2.1' },
+      size: 1_500_000,
+    },
+    { headers: { 'Content-Type': 'application/dicom', 'Content-Location': 'http://x/é' }, size: 0 },
+    { headers: {}, size: 3 },
+  ];
+  const bodies = parts.map((p) => randomBytes(p.size));
+  const message = await collect(
+    multipartBody(
+      (async function* () {
+        for (const [i, part] of parts.entries()) {
+          yield { headers: part.headers, body: async () => Readable.from([bodies[i]]) };
+        }
+      })(),
+      boundary,
+    ),
+  );
+  t.is(multipartLength(parts, boundary), message.length);
+  t.is(multipartLength([], boundary), `--${boundary}--\r\n`.length);
 });
 
 test('a preamble, a leading CRLF (dicomweb-client), transport padding and an epilogue are skipped', async (t) => {
@@ -133,4 +159,33 @@ test('the parser waits for a slow consumer (backpressure): it never runs ahead o
   await pipeline(source, parser);
   t.true(fed >= message.length);
   t.true(bufferedMax <= 1024 * 1024, `at most ${bufferedMax} bytes waited in a part`);
+});
+
+test('a part that fails while it waits its turn (opened ahead) fails the message, and nothing is left open', async (t) => {
+  const boundary = newBoundary();
+  const opened: Readable[] = [];
+  const failing = () =>
+    new Readable({
+      read() {
+        this.destroy(new Error('object vanished'));
+      },
+    });
+  const message = multipartBody(
+    (async function* () {
+      for (let i = 0; i < 4; i++) {
+        yield {
+          headers: { 'X-Index': String(i) },
+          body: async () => {
+            const body = i === 1 ? failing() : Readable.from([randomBytes(100_000)]);
+            opened.push(body);
+            return body;
+          },
+        };
+      }
+    })(),
+    boundary,
+  );
+  await t.throwsAsync(collect(message), { message: 'object vanished' });
+  t.true(opened.length <= 3, 'parts are opened at most one ahead');
+  t.true(opened.every((body) => body.destroyed));
 });
