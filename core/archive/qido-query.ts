@@ -10,7 +10,7 @@ import type { StudyScope } from '../grants/scope.js';
 import { scopeSql } from '../grants/scope-sql.js';
 import type { DicomJson, DicomJsonAttribute } from './index-store.js';
 import type { QidoAttribute, QidoLevel } from './qido-attributes.js';
-import type { SqlQueryable } from './sql-client.js';
+import { queryJsonRows, type SqlQueryable } from './sql-client.js';
 
 export type Matcher =
   /** One value; `*` and `?` are wildcards (PS3.4 §C.2.2.2.4) except for UIDs, dates and times. */
@@ -91,7 +91,7 @@ export async function searchIndex(
 ): Promise<QidoResult> {
   if (query.level !== level) throw new LightboxError('Internal', 'QIDO query of another level');
   const { text, params } = buildQidoSql(query);
-  const rows = await sql.query(text, params);
+  const rows = await queryJsonRows(sql, text, params);
   return {
     matches: rows.slice(0, query.limit).map((row) => rowToDicomJson(row, query)),
     more: rows.length > query.limit,

@@ -1,7 +1,8 @@
 /**
  * WADO-RS reads of the index (PS3.18 §10.4): the stored instances of a study, series or instance, one
- * statement each, in the order a viewer expects (series, then instance number). Metadata comes back as
- * jsonb text: the viewer API fills in BulkDataURIs and writes it out without a parse where it can.
+ * statement each, in the order a viewer expects (series, then instance number). Lists of many rows
+ * come back as one json text (queryJsonRows). Metadata comes back as jsonb text: the viewer API fills
+ * in BulkDataURIs and writes it out without a parse where it can.
  */
 import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { StudyScope } from '../grants/grants.js';
@@ -12,7 +13,7 @@ import type {
   StoredInstance,
   StoredInstanceMetadata,
 } from './index-store.js';
-import type { SqlQueryable, SqlRow } from './sql-client.js';
+import { queryJsonRows, type SqlQueryable, type SqlRow } from './sql-client.js';
 
 const COLUMNS = `study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
   transfer_syntax_uid, object_key, size, sha256`;
@@ -42,7 +43,7 @@ export async function findStoredInstances(
 ): Promise<StoredInstance[]> {
   const where = targetWhere(target);
   const text = `SELECT ${COLUMNS} FROM instance WHERE ${where.text} ${ORDER}`;
-  return (await sql.query(text, where.params)).map(toStoredInstance);
+  return (await queryJsonRows(sql, text, where.params)).map(toStoredInstance);
 }
 
 /**
@@ -62,7 +63,7 @@ export async function instanceVersions(
   const where = targetWhere(target);
   const text = `SELECT sop_instance_uid, sha256, ${VERSION} AS version
     FROM instance WHERE ${where.text} ${ORDER}`;
-  return (await sql.query(text, where.params)).map((row) => ({
+  return (await queryJsonRows(sql, text, where.params)).map((row) => ({
     SOPInstanceUID: row.sop_instance_uid as string,
     sha256: row.sha256 as string,
     version: row.version as string,
@@ -149,5 +150,5 @@ export async function findInstancesToRetrieve(
     WHERE ${where.join(' AND ')}
     ORDER BY i.study_instance_uid, i.series_instance_uid, i.instance_number NULLS LAST,
       i.sop_instance_uid`;
-  return (await sql.query(text, params)).map(toStoredInstance);
+  return (await queryJsonRows(sql, text, params)).map(toStoredInstance);
 }
