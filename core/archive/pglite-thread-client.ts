@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startModuleThread } from '../worker-thread.js';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
-import { toIndexError, type SqlClient, type SqlQueryable, type SqlRow } from './sql-client.js';
+import {
+  toIndexError,
+  type QueryOptions,
+  type SqlClient,
+  type SqlQueryable,
+  type SqlRow,
+} from './sql-client.js';
 
 /** A request before it is given its id (Omit distributed over the union). */
 type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -44,7 +50,9 @@ function whenReady(worker: Worker): Promise<void> {
 async function initialiseDataDirectory(directory: string): Promise<void> {
   if (existsSync(join(directory, 'PG_VERSION'))) return;
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`./pglite-initdb.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const entry = fileURLToPath(
+    new URL(`./pglite-initdb.${fromSource ? 'ts' : 'js'}`, import.meta.url),
+  );
   const child = fork(entry, [directory], {
     // Not the parent's options (--cpu-prof, --inspect…); tsx only when running from source.
     execArgv: fromSource ? ['--import', 'tsx'] : [],
@@ -108,8 +116,8 @@ export async function createPgliteThreadClient(directory: string): Promise<SqlCl
   let closing: Promise<void> | undefined;
   return {
     ...session(),
-    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
-      (await batcher.query(text, params)) as Row[],
+    query: async <Row extends SqlRow>(text: string, params?: unknown[], options?: QueryOptions) =>
+      (await batcher.query(text, params, options?.background)) as Row[],
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const { tx } = await call({ op: 'begin' });
       let result: T;
@@ -147,24 +155,34 @@ interface WaitingStatement {
  * go to the thread together, when it is free, as ONE transaction with one commit and one message.
  * A batch that fails is replayed statement by statement, so that each caller gets its own result or
  * error, exactly as if its statement had run alone: every statement stays atomic by itself.
+ * Background statements (QueryOptions) wait in a queue of their own and run, one at a time and
+ * never in a batch with others, only when no other statement is waiting.
  */
 class StatementBatcher {
   private readonly waiting: WaitingStatement[] = [];
+  private readonly background: WaitingStatement[] = [];
   private busy = false;
 
-  constructor(private readonly call: (request: Unnumbered<PgliteRequest>) => Promise<PgliteResponse & { ok: true }>) {}
+  constructor(
+    private readonly call: (
+      request: Unnumbered<PgliteRequest>,
+    ) => Promise<PgliteResponse & { ok: true }>,
+  ) {}
 
-  query(text: string, params?: unknown[]): Promise<unknown[]> {
+  query(text: string, params?: unknown[], background = false): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ text, params, resolve, reject });
+      (background ? this.background : this.waiting).push({ text, params, resolve, reject });
       this.next();
     });
   }
 
   private next(): void {
-    if (this.busy || this.waiting.length === 0) return;
+    if (this.busy) return;
+    const batch =
+      this.waiting.length > 0 ? this.waiting.splice(0, MAX_BATCH) : this.background.splice(0, 1);
+    if (batch.length === 0) return;
     this.busy = true;
-    void this.run(this.waiting.splice(0, MAX_BATCH)).finally(() => {
+    void this.run(batch).finally(() => {
       this.busy = false;
       this.next();
     });

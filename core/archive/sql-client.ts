@@ -14,10 +14,23 @@ import { LightboxError, isLightboxError } from '../errors.js';
 
 export type SqlRow = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * Work no request waits for (the audit trail's batched inserts): on PGlite's single connection it
+   * runs only when no other statement is waiting, so that it never holds up a search. A server
+   * (pg) runs it on another connection anyway.
+   */
+  background?: boolean;
+}
+
 /** Something that runs statements: the client itself, or one open transaction. */
 export interface SqlQueryable {
   /** One statement with $1… parameters; resolves to its rows (RETURNING rows for writes). */
-  query<Row extends SqlRow = SqlRow>(text: string, params?: unknown[]): Promise<Row[]>;
+  query<Row extends SqlRow = SqlRow>(
+    text: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<Row[]>;
   /** A script of several statements without parameters (a migration). */
   exec(script: string): Promise<void>;
 }

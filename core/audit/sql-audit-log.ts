@@ -36,15 +36,20 @@ const INSERT = `
   INSERT INTO audit_event (at, action, actor_kind, actor_id, via, outcome, patient_key,
                            study_instance_uid, series_instance_uid, sop_instance_uid, detail)
   SELECT e.at, e.action, e.actor_kind, e.actor_id, e.via, e.outcome,
-         COALESCE(e.patient_key, s.patient_key),
+         COALESCE(e.patient_key, (SELECT s.patient_key FROM study s
+           WHERE s.study_instance_uid = COALESCE(e.study_instance_uid, i.study_instance_uid))),
          COALESCE(e.study_instance_uid, i.study_instance_uid),
          COALESCE(e.series_instance_uid, i.series_instance_uid), e.sop_instance_uid, e.detail
   FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, action text, actor_kind text,
        actor_id text, via text, outcome text, patient_key bigint, study_instance_uid text,
        series_instance_uid text, sop_instance_uid text, detail jsonb)
   LEFT JOIN instance i
-    ON e.study_instance_uid IS NULL AND i.sop_instance_uid = e.sop_instance_uid
-  LEFT JOIN study s ON s.study_instance_uid = COALESCE(e.study_instance_uid, i.study_instance_uid)`;
+    ON e.study_instance_uid IS NULL AND i.sop_instance_uid = e.sop_instance_uid`;
+// The patient record is a subquery per event (an index lookup): a join let the planner hash the
+// whole study table for every batch.
+
+/** Events per INSERT statement. */
+const ROWS_PER_STATEMENT = 50;
 
 export class SqlAuditLog implements AuditLog {
   private buffer: Row[] = [];
@@ -102,10 +107,19 @@ export class SqlAuditLog implements AuditLog {
       const batch = this.buffer.splice(0, this.maxBatch);
       if (batch.length === 0) return;
       try {
-        await this.sql.query(INSERT, [JSON.stringify(batch)]);
+        // In statements of a few dozen events, each in the background: on PGlite's one connection a
+        // search waits for one short insert at most, never for a whole batch.
+        for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
+          const rows = batch.slice(start, start + ROWS_PER_STATEMENT);
+          await this.sql.query(INSERT, [JSON.stringify(rows)], { background: true });
+          for (const row of rows) (row as { written?: boolean }).written = true;
+        }
       } catch (error) {
         // Kept for the next write unless it failed before: a poison batch must not wedge the trail.
-        const retry = batch.filter((row) => !(row as { retried?: boolean }).retried);
+        const retry = batch.filter(
+          (row) =>
+            !(row as { written?: boolean }).written && !(row as { retried?: boolean }).retried,
+        );
         for (const row of retry) (row as { retried?: boolean }).retried = true;
         this.buffer.unshift(...retry);
         this.log.error({ err: error, events: batch.length }, 'audit events not written');

@@ -57,3 +57,29 @@ test('statements sent together, repeated (prepared) or not, each get their own r
   const [count] = await sql.query<{ c: number }>('SELECT count(*)::integer AS c FROM t');
   t.is(count!.c, 61);
 });
+
+test('background statements run only when no other statement waits, and one at a time', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  t.teardown(async () => {
+    await sql.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  await sql.exec('CREATE TABLE log (n integer GENERATED ALWAYS AS IDENTITY, what text)');
+  const insert = 'INSERT INTO log (what) VALUES ($1)';
+  // The first statement occupies the thread; while it runs, background and foreground statements
+  // queue up in this order: every foreground one still runs before every background one.
+  const sent = [
+    sql.query(insert, ['first']),
+    sql.query(insert, ['background 1'], { background: true }),
+    sql.query(insert, ['foreground 1']),
+    sql.query(insert, ['background 2'], { background: true }),
+    sql.query(insert, ['foreground 2']),
+  ];
+  await Promise.all(sent);
+  const rows = await sql.query<{ what: string }>('SELECT what FROM log ORDER BY n');
+  t.deepEqual(
+    rows.map((r) => r.what),
+    ['first', 'foreground 1', 'foreground 2', 'background 1', 'background 2'],
+  );
+});
