@@ -243,6 +243,18 @@ function upperBound(attribute: QidoAttribute, to: string): string {
   return `${hhmmss}.${fraction.padEnd(6, '9')}`;
 }
 
+/** A query's attributes in ascending tag order, sorted once per query rather than once per row. */
+const SORTED = new WeakMap<readonly QidoAttribute[], QidoAttribute[]>();
+
+function sortedAttributes(attributes: readonly QidoAttribute[]): QidoAttribute[] {
+  let sorted = SORTED.get(attributes);
+  if (!sorted) {
+    sorted = [...attributes].sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+    SORTED.set(attributes, sorted);
+  }
+  return sorted;
+}
+
 /** A result row as DICOM JSON (PS3.18 §F.2), tags in ascending order. */
 export function rowToDicomJson(
   row: Record<string, unknown>,
@@ -250,14 +262,34 @@ export function rowToDicomJson(
 ): DicomJson {
   const out: DicomJson = {};
   const extra = row.extra as DicomJson | null | undefined;
-  if (extra) {
-    for (const [tag, value] of Object.entries(extra)) {
-      if (value.BulkDataURI === undefined) out[tag] = value;
-    }
+  if (!extra) {
+    for (const attribute of sortedAttributes(query.attributes))
+      out[attribute.tag] = toAttribute(attribute, row[attribute.tag]);
+    return out;
+  }
+  for (const [tag, value] of Object.entries(extra)) {
+    if (value.BulkDataURI === undefined) out[tag] = value;
   }
   for (const attribute of query.attributes)
     out[attribute.tag] = toAttribute(attribute, row[attribute.tag]);
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * `dataset` (tags in ascending order) with `added` merged in, still in ascending order: one pass,
+ * no sort. An added tag replaces the dataset's.
+ */
+export function withAttributes(dataset: DicomJson, added: DicomJson): DicomJson {
+  const tags = Object.keys(added).sort();
+  const out: DicomJson = {};
+  let k = 0;
+  for (const tag in dataset) {
+    while (k < tags.length && tags[k] < tag) out[tags[k]] = added[tags[k++]];
+    if (k < tags.length && tags[k] === tag) out[tag] = added[tags[k++]];
+    else out[tag] = dataset[tag];
+  }
+  while (k < tags.length) out[tags[k]] = added[tags[k++]];
+  return out;
 }
 
 function toAttribute(attribute: QidoAttribute, value: unknown): DicomJsonAttribute {

@@ -5,7 +5,7 @@
  */
 import type Koa from 'koa';
 import type { QidoLevel } from '../../core/archive/qido-attributes.js';
-import type { QidoQuery, QidoResult } from '../../core/archive/qido-query.js';
+import { withAttributes, type QidoQuery, type QidoResult } from '../../core/archive/qido-query.js';
 import type { DicomJson } from '../../core/archive/index-store.js';
 import { studyScope } from '../../core/grants/grants.js';
 import { channelOf, principalOf } from '../auth.js';
@@ -38,9 +38,9 @@ function complete(level: QidoLevel, match: DicomJson, base: string): DicomJson {
       : level === 'series'
         ? seriesUrl(base, { StudyInstanceUID, SeriesInstanceUID })
         : instanceUrl(base, { StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID });
-  const out: DicomJson = { ...match, '00081190': { vr: 'UR', Value: [url] } };
-  if (level !== 'series') out['00080056'] = { vr: 'CS', Value: ['ONLINE'] };
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const added: DicomJson = { '00081190': { vr: 'UR', Value: [url] } };
+  if (level !== 'series') added['00080056'] = { vr: 'CS', Value: ['ONLINE'] };
+  return withAttributes(match, added);
 }
 
 /** Warning header values (RFC 9111 §5.5 syntax, PS3.18 §8.3.4.1 and §8.3.4.4). */
