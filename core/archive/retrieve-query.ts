@@ -49,8 +49,13 @@ export async function findStoredInstances(
 /**
  * An instance's version: its row (xmin) and the rectification overlay of its patient record
  * (core/data-rights/rectification.ts), so that a rectified header gets a new ETag and cache entry.
+ * Every target is one study, $1 of targetWhere: the overlay is looked up once per statement (an
+ * uncorrelated subquery), not once per instance.
  */
-const VERSION = `xmin::text || '/' || ${overlayVersionSql('instance.study_instance_uid')}`;
+const VERSION = `xmin::text || '/' || ${overlayVersionSql('$1::text')}`;
+
+/** The target study's overlay (rectified patient attributes) as DICOM JSON; '{}' when none. */
+const OVERLAY_JSON = overlayJsonSql('$1::text');
 
 /**
  * Versions only: no jsonb is read, so this stays cheap for a study of thousands of instances (the
@@ -78,7 +83,8 @@ export async function retrieveMetadata(
   const where = targetWhere(target, SOPInstanceUIDs);
   // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
   const text = `SELECT ${COLUMNS}, ${VERSION} AS version,
-    (metadata || ${overlayJsonSql('instance.study_instance_uid')})::text AS metadata, "rows",
+    (CASE WHEN ${OVERLAY_JSON} = '{}'::jsonb THEN metadata
+          ELSE metadata || ${OVERLAY_JSON} END)::text AS metadata, "rows",
     "columns", number_of_frames, metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated
     FROM instance WHERE ${where.text} ${ORDER}`;
   return (await sql.query(text, where.params)).map((row) => ({
