@@ -115,6 +115,8 @@ export async function startLightboxProcess(
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: 'warn',
+    // As every launcher (package.json, Dockerfile) sets it: see README, "Every launcher".
+    MALLOC_ARENA_MAX: '2',
     ...options.env,
   });
   const entry =

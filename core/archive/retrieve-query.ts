@@ -87,7 +87,7 @@ export async function retrieveMetadata(
           ELSE metadata || ${OVERLAY_JSON} END)::text AS metadata, "rows",
     "columns", number_of_frames, metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated
     FROM instance WHERE ${where.text} ${ORDER}`;
-  return (await sql.query(text, where.params)).map((row) => ({
+  return (await queryJsonRows(sql, text, where.params)).map((row) => ({
     ...toStoredInstance(row),
     version: row.version as string,
     metadata: row.metadata as string,
