@@ -11,14 +11,32 @@ import type { InstanceVersion } from '../../core/archive/index-store.js';
 /** 64 Mi characters: the headers of about 40,000 CT instances. */
 export const DEFAULT_METADATA_CACHE_CHARS = 64 * 1024 * 1024;
 
+/** Targets remembered as read once (a few hundred bytes each); the set restarts past this. */
+const KNOWN_TARGETS = 10_000;
+
 export class MetadataCache {
   private readonly texts = new Map<string, string>();
+  private readonly targets = new Set<string>();
   private chars = 0;
 
   constructor(private readonly maxChars = DEFAULT_METADATA_CACHE_CHARS) {}
 
   static key(base: string, instance: Pick<InstanceVersion, 'SOPInstanceUID' | 'version'>): string {
     return `${base} ${instance.SOPInstanceUID} ${instance.version}`;
+  }
+
+  /**
+   * Whether this target (study, series or instance, as one key) was read since the cache began. A
+   * target never read has nothing cached, so its first request reads the headers at once instead
+   * of listing versions first; an evicted target merely takes the two-query path.
+   */
+  knowsTarget(key: string): boolean {
+    return this.targets.has(key);
+  }
+
+  rememberTarget(key: string): void {
+    if (this.targets.size >= KNOWN_TARGETS) this.targets.clear();
+    this.targets.add(key);
   }
 
   get(key: string): string | undefined {

@@ -4,7 +4,7 @@
  * resource. A light query lists the instances with their versions; only the headers the metadata
  * cache does not hold are read from instance.metadata (a second query). ETag: a hash of the
  * instances' SHA-256s and row versions, so If-None-Match answers 304 (RFC 9110 §13.1.2) and a
- * rectified header gets a new tag.
+ * rectified header gets a new tag. The first request of a target reads the headers in one query.
  */
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
@@ -95,9 +95,25 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
   const retrieveMetadata: Koa.Middleware = async (ctx) => {
     const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
     const target = await readTarget(ctx, deps);
-    const versions = await deps.index.instanceVersions(target);
-    if (versions.length === 0) throw new LightboxError('NotFound', 'not found');
     const base = serviceUrl(ctx, deps.config);
+    const targetKey = `${base} ${JSON.stringify(target)}`;
+    let versions: InstanceVersion[];
+    let texts: string[] | undefined;
+    if (cache.knowsTarget(targetKey)) {
+      versions = await deps.index.instanceVersions(target);
+    } else {
+      // First read of this target: nothing is cached, so the headers (which carry their versions)
+      // are read at once, one query instead of two.
+      const rows = await deps.index.retrieveMetadata(target);
+      versions = rows;
+      texts = rows.map((row) => {
+        const text = instanceJson(row, base);
+        cache.set(MetadataCache.key(base, row), text);
+        return text;
+      });
+      cache.rememberTarget(targetKey);
+    }
+    if (versions.length === 0) throw new LightboxError('NotFound', 'not found');
     const etag = entityTag(versions, base);
     ctx.set('ETag', etag);
     ctx.set('Cache-Control', 'private, no-cache');
@@ -105,7 +121,7 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
       ctx.status = 304;
       return;
     }
-    const texts = await metadataTexts(target, versions, base);
+    texts ??= await metadataTexts(target, versions, base);
     ctx.status = 200;
     ctx.set('Content-Type', mediaType);
     ctx.body = `[${texts.join(',')}]`;

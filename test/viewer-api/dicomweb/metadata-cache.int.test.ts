@@ -103,3 +103,43 @@ test('the cache keeps the most recently used texts within its size', (t) => {
   cache.set(key(4), 'x'.repeat(11)); // larger than the whole cache: not kept, nothing evicted
   t.deepEqual(cache.size, { entries: 2, chars: 8 });
 });
+
+test.serial(
+  "a target's first read takes one index query (headers and versions together), later reads list versions only",
+  async (t) => {
+    const index = lightbox.services.index;
+    const calls: string[] = [];
+    const original = { versions: index.instanceVersions, metadata: index.retrieveMetadata };
+    index.instanceVersions = (...args) => (
+      calls.push('versions'),
+      original.versions.apply(index, args)
+    );
+    index.retrieveMetadata = (...args) => (
+      calls.push('metadata'),
+      original.metadata.apply(index, args)
+    );
+    t.teardown(() =>
+      Object.assign(index, {
+        instanceVersions: original.versions,
+        retrieveMetadata: original.metadata,
+      }),
+    );
+    const series = (await studyMetadata()).json[0]!['0020000E']!.Value![0] as string;
+    calls.length = 0;
+    const url = `${lightbox.viewerApi.url}/dicom-web/studies/${StudyInstanceUID}/series/${series}/metadata`;
+    const first = await authorizedFetch(url);
+    const firstText = await first.text();
+    t.deepEqual(calls, ['metadata'], 'first read: one query');
+    const again = await authorizedFetch(url, {
+      headers: { 'If-None-Match': first.headers.get('etag')! },
+    });
+    t.is(again.status, 304, 'the same ETag either way');
+    const third = await authorizedFetch(url);
+    t.is(await third.text(), firstText);
+    t.deepEqual(
+      calls,
+      ['metadata', 'versions', 'versions'],
+      'then versions only, texts from the cache',
+    );
+  },
+);
