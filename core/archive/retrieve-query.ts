@@ -93,8 +93,8 @@ export async function retrieveMetadata(
   const where = targetWhere(target, SOPInstanceUIDs);
   // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
   const text = `SELECT ${COLUMNS}, ${VERSION} AS version,
-    (CASE WHEN ${OVERLAY_JSON} = '{}'::jsonb THEN metadata
-          ELSE metadata || ${OVERLAY_JSON} END)::text AS metadata, "rows",
+    CASE WHEN ${OVERLAY_JSON} = '{}'::jsonb THEN COALESCE(metadata_text, metadata::text)
+         ELSE (metadata || ${OVERLAY_JSON})::text END AS metadata, "rows",
     "columns", number_of_frames, metadata -> '00280100' -> 'Value' ->> 0 AS bits_allocated
     FROM instance WHERE ${where.text} ${ORDER}`;
   // One row back: the small columns as one json text, the headers as one text joined by U+001E,

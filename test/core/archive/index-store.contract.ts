@@ -235,6 +235,34 @@ export function indexStoreContract(
   });
 
   test.serial(
+    `${adapter}: metadata_text is the stored header as text, whoever writes it (0007)`,
+    async (t) => {
+      const { object, attributes, metadata } = sample({
+        StudyInstanceUID: uid(),
+        SeriesInstanceUID: uid(),
+      });
+      await store.beginInstance(object);
+      await store.completeInstance(object, attributes, metadata);
+      const same = async () =>
+        (
+          await store.sql.query<{ same: boolean; text: string }>(
+            `SELECT metadata_text = metadata::text AS same, metadata_text AS text FROM instance
+           WHERE sop_instance_uid = $1`,
+            [object.SOPInstanceUID],
+          )
+        )[0];
+      t.like(await same(), { same: true });
+      t.deepEqual(JSON.parse((await same())!.text), metadata);
+      await store.sql.query(
+        `UPDATE instance SET metadata = metadata || '{"00081030": {"vr": "LO", "Value": ["New"]}}'
+       WHERE sop_instance_uid = $1`,
+        [object.SOPInstanceUID],
+      );
+      t.like(await same(), { same: true }, 'an update of the header updates its text');
+    },
+  );
+
+  test.serial(
     `${adapter}: QIDO computed attributes follow instances and series (0006 triggers)`,
     async (t) => {
       const StudyInstanceUID = uid();
