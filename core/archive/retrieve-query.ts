@@ -1,8 +1,9 @@
 /**
  * WADO-RS reads of the index (PS3.18 §10.4): the stored instances of a study, series or instance, one
  * statement each, in the order a viewer expects (series, then instance number). Lists of many rows
- * come back as one json text (queryJsonRows). Metadata comes back as jsonb text: the viewer API fills
- * in BulkDataURIs and writes it out without a parse where it can.
+ * come back as one json text (queryJsonRows). Metadata comes back as the header's text (instance.
+ * metadata_text, migration 0007): the viewer API fills in BulkDataURIs and writes it out without a
+ * parse where it can.
  */
 import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { StudyScope } from '../grants/grants.js';

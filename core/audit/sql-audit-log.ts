@@ -106,20 +106,18 @@ export class SqlAuditLog implements AuditLog {
     this.writing = this.writing.then(async () => {
       const batch = this.buffer.splice(0, this.maxBatch);
       if (batch.length === 0) return;
+      let written = 0;
       try {
         // In statements of a few dozen events, each in the background: on PGlite's one connection a
         // search waits for one short insert at most, never for a whole batch.
-        for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
-          const rows = batch.slice(start, start + ROWS_PER_STATEMENT);
+        for (; written < batch.length; written += ROWS_PER_STATEMENT) {
+          const rows = batch.slice(written, written + ROWS_PER_STATEMENT);
           await this.sql.query(INSERT, [JSON.stringify(rows)], { background: true });
-          for (const row of rows) (row as { written?: boolean }).written = true;
         }
       } catch (error) {
-        // Kept for the next write unless it failed before: a poison batch must not wedge the trail.
-        const retry = batch.filter(
-          (row) =>
-            !(row as { written?: boolean }).written && !(row as { retried?: boolean }).retried,
-        );
+        // The events not yet written are kept for the next write unless they failed before: a
+        // poison batch must not wedge the trail.
+        const retry = batch.slice(written).filter((row) => !(row as { retried?: boolean }).retried);
         for (const row of retry) (row as { retried?: boolean }).retried = true;
         this.buffer.unshift(...retry);
         this.log.error({ err: error, events: batch.length }, 'audit events not written');

@@ -59,13 +59,16 @@ function pixelDataAttribute(instance: StoredInstanceMetadata, uri: string) {
 }
 
 export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) {
-  const instanceJson = (instance: StoredInstanceMetadata, base: string) => {
+  /** An instance's JSON text, built from its stored header and kept in the cache. */
+  const cachedText = (instance: StoredInstanceMetadata & InstanceVersion, base: string) => {
     const uri = instanceUrl(base, instance);
-    return instanceMetadataJson(
+    const text = instanceMetadataJson(
       instance.metadata,
       `${uri}/bulkdata`,
       pixelDataAttribute(instance, uri),
     );
+    cache.set(MetadataCache.key(base, instance), text);
+    return text;
   };
 
   /** Each instance's JSON text, from the cache or (for the others, in one query) the index. */
@@ -84,9 +87,7 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
     const read = new Map(rows.map((row) => [row.SOPInstanceUID, row]));
     versions.forEach((v, i) => {
       const row = texts[i] === undefined ? read.get(v.SOPInstanceUID) : undefined;
-      if (!row) return;
-      texts[i] = instanceJson(row, base);
-      cache.set(MetadataCache.key(base, row), texts[i]!);
+      if (row) texts[i] = cachedText(row, base);
     });
     // An instance removed between the two queries is left out.
     return texts.filter((t): t is string => t !== undefined);
@@ -106,11 +107,7 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
       // are read at once, one query instead of two.
       const rows = await deps.index.retrieveMetadata(target);
       versions = rows;
-      texts = rows.map((row) => {
-        const text = instanceJson(row, base);
-        cache.set(MetadataCache.key(base, row), text);
-        return text;
-      });
+      texts = rows.map((row) => cachedText(row, base));
       cache.rememberTarget(targetKey);
     }
     if (versions.length === 0) throw new LightboxError('NotFound', 'not found');

@@ -30,12 +30,12 @@ function partHeaders(instance: StoredInstance, base: string): Record<string, str
 async function* instanceParts(
   deps: DicomWebDeps,
   instances: StoredInstance[],
+  headers: Record<string, string>[],
   first: Readable,
-  base: string,
 ): AsyncGenerator<OutgoingPart> {
   for (const [i, instance] of instances.entries()) {
     yield {
-      headers: partHeaders(instance, base),
+      headers: headers[i]!,
       body: async () => (i === 0 ? first : deps.objects.getObject(instance.objectKey)),
     };
   }
@@ -58,13 +58,14 @@ export function wadoRs(deps: DicomWebDeps) {
     ctx.res.once('close', () => first.destroy());
     const boundary = newBoundary();
     const base = serviceUrl(ctx, deps.config);
+    const headers = instances.map((instance) => partHeaders(instance, base));
     ctx.status = 200;
     ctx.set('Content-Type', multipartContentType('application/dicom', boundary));
-    ctx.body = multipartBody(instanceParts(deps, instances, first, base), boundary);
+    ctx.body = multipartBody(instanceParts(deps, instances, headers, first), boundary);
     // Every part's size is in the index: the length is known, so no chunked transfer coding, and a
     // client can tell a complete response from one cut short by a missing object.
     ctx.length = multipartLength(
-      instances.map((instance) => ({ headers: partHeaders(instance, base), size: instance.size })),
+      instances.map((instance, i) => ({ headers: headers[i]!, size: instance.size })),
       boundary,
     );
   };
