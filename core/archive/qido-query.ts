@@ -109,8 +109,21 @@ export function buildQidoSql(query: QidoQuery): Sql {
   const text = `SELECT ${columns.join(', ')} FROM ${FROM[query.level]}
     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY ${ORDER[query.level]}
-    LIMIT ${param(query.limit + 1)} OFFSET ${param(query.offset)}`;
+    LIMIT ${count(query.limit + 1)} OFFSET ${count(query.offset)}`;
   return { text, params };
+}
+
+/**
+ * LIMIT and OFFSET are written into the text, not bound: the index prepares a statement it sees
+ * again, and PostgreSQL then keeps a generic plan only when it costs no more than the custom ones;
+ * with LIMIT a parameter, the generic plan is costed for an unknown (large) count and never wins, so
+ * every search was planned anew (about 0.5 ms of PGlite for OHIF's study list).
+ */
+function count(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new LightboxError('Internal', 'QIDO limit/offset is not a count');
+  }
+  return String(value);
 }
 
 function metadataColumn(query: QidoQuery, param: (v: unknown) => string): string | undefined {
