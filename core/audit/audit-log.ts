@@ -40,8 +40,19 @@ export interface AuditEvent {
   StudyInstanceUID?: string;
   SeriesInstanceUID?: string;
   SOPInstanceUID?: string;
+  /**
+   * Every record a search found (QIDO-RS, C-FIND), in the order returned: one event for the search,
+   * not one per record. Each patient reads only the entries of their own records.
+   */
+  records?: readonly AuditRecord[];
   /** Small, PHI-free details (counts, grant id, query keys used, never their values). */
   detail?: Record<string, unknown>;
+}
+
+/** A study, or a series of it, named by a search event. */
+export interface AuditRecord {
+  StudyInstanceUID: string;
+  SeriesInstanceUID?: string;
 }
 
 export interface AuditLog {

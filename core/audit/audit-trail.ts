@@ -29,15 +29,27 @@ export class AuditTrail {
 
   /** Events on the patient records linked to a patient account. */
   async forPatient(accountId: string, limit: number, offset: number): Promise<AuditEntry[]> {
+    // An event names one record (patient_key) or, for a search, many (patient_keys, aligned with
+    // study_instance_uids and series_instance_uids, migration 0008): a search is read as one entry
+    // per record of this patient's, never showing the other records it found.
     const rows = await this.sql.query(
-      `SELECT e.at, e.action, e.actor_kind, e.actor_id, e.via, e.outcome,
-              e.study_instance_uid, e.series_instance_uid, a.display_name
-       FROM audit_event e
+      `WITH mine AS (SELECT COALESCE(array_agg(l.patient_key), '{}') AS keys
+                     FROM patient_record_link l WHERE l.account_id = $1)
+       SELECT e.at, e.action, e.actor_kind, e.actor_id, e.via, e.outcome,
+              r.study_instance_uid, r.series_instance_uid, a.display_name
+       FROM mine, audit_event e
+       CROSS JOIN LATERAL (
+         SELECT e.study_instance_uid, e.series_instance_uid, 0::bigint AS n
+         WHERE e.patient_keys IS NULL
+         UNION ALL
+         SELECT t.study, t.series, t.n
+         FROM unnest(e.study_instance_uids, e.series_instance_uids, e.patient_keys)
+              WITH ORDINALITY AS t(study, series, patient_key, n)
+         WHERE t.patient_key = ANY(mine.keys)) r
        LEFT JOIN account a ON a.account_id = e.actor_id
          AND e.actor_kind IN ('patient', 'doctor', 'organisation-admin', 'platform-admin')
-       WHERE e.patient_key IN (SELECT l.patient_key FROM patient_record_link l
-                               WHERE l.account_id = $1)
-       ORDER BY e.at DESC, e.audit_id DESC LIMIT $2 OFFSET $3`,
+       WHERE e.patient_key = ANY(mine.keys) OR e.patient_keys && mine.keys
+       ORDER BY e.at DESC, e.audit_id DESC, r.n LIMIT $2 OFFSET $3`,
       [accountId, limit, offset],
     );
     return rows.map((row) => {

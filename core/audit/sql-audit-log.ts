@@ -3,7 +3,8 @@
  * a buffer; a timer (or a full batch) writes the buffer in ONE statement, so a request never waits
  * for its audit row and an audit failure never reaches it: it is logged (no patient data) and the
  * batch is retried once at the next write. The patient record of an event that names only a study
- * (or only an instance) is looked up by the same statement, so that a patient can read the events on their records.
+ * (or only an instance) is looked up by the same statement, so that a patient can read the events on their records;
+ * so is each record of a search event (migration 0008: the records in arrays, one row per search).
  */
 import type { SqlQueryable } from '../archive/sql-client.js';
 import type { Logger } from '../log.js';
@@ -30,26 +31,50 @@ interface Row {
   series_instance_uid: string | null;
   sop_instance_uid: string | null;
   detail: Record<string, unknown> | null;
+  /** A search event's records (AuditEvent.records), aligned by position; null otherwise. */
+  studies: string[] | null;
+  series: (string | null)[] | null;
 }
 
 const INSERT = `
   INSERT INTO audit_event (at, action, actor_kind, actor_id, via, outcome, patient_key,
-                           study_instance_uid, series_instance_uid, sop_instance_uid, detail)
+                           study_instance_uid, series_instance_uid, sop_instance_uid, detail,
+                           study_instance_uids, series_instance_uids, patient_keys)
   SELECT e.at, e.action, e.actor_kind, e.actor_id, e.via, e.outcome,
          COALESCE(e.patient_key, (SELECT s.patient_key FROM study s
            WHERE s.study_instance_uid = COALESCE(e.study_instance_uid, i.study_instance_uid))),
          COALESCE(e.study_instance_uid, i.study_instance_uid),
-         COALESCE(e.series_instance_uid, i.series_instance_uid), e.sop_instance_uid, e.detail
+         COALESCE(e.series_instance_uid, i.series_instance_uid), e.sop_instance_uid, e.detail,
+         e.studies, e.series,
+         CASE WHEN e.studies IS NOT NULL THEN ARRAY(
+           SELECT (SELECT s.patient_key FROM study s WHERE s.study_instance_uid = r.uid)
+           FROM unnest(e.studies) WITH ORDINALITY AS r(uid, n) ORDER BY r.n) END
   FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, action text, actor_kind text,
        actor_id text, via text, outcome text, patient_key bigint, study_instance_uid text,
-       series_instance_uid text, sop_instance_uid text, detail jsonb)
+       series_instance_uid text, sop_instance_uid text, detail jsonb, studies text[],
+       series text[])
   LEFT JOIN instance i
     ON e.study_instance_uid IS NULL AND i.sop_instance_uid = e.sop_instance_uid`;
 // The patient record is a subquery per event (an index lookup): a join let the planner hash the
 // whole study table for every batch.
 
-/** Events per INSERT statement. */
-const ROWS_PER_STATEMENT = 50;
+/**
+ * Records per INSERT statement: an event counts one, a search event one per record it names (each a
+ * patient lookup). A statement takes whole events, so one search of many records may exceed it.
+ */
+const RECORDS_PER_STATEMENT = 64;
+
+/** The leading events of `rows` that fill one statement (at least one). */
+function statementSize(rows: readonly Row[], from: number): number {
+  let records = 0;
+  let count = 0;
+  for (let i = from; i < rows.length; i++) {
+    records += rows[i]!.studies?.length || 1;
+    if (count > 0 && records > RECORDS_PER_STATEMENT) break;
+    count++;
+  }
+  return count;
+}
 
 export class SqlAuditLog implements AuditLog {
   private buffer: Row[] = [];
@@ -108,11 +133,13 @@ export class SqlAuditLog implements AuditLog {
       if (batch.length === 0) return;
       let written = 0;
       try {
-        // In statements of a few dozen events, each in the background: on PGlite's one connection a
-        // search waits for one short insert at most, never for a whole batch.
-        for (; written < batch.length; written += ROWS_PER_STATEMENT) {
-          const rows = batch.slice(written, written + ROWS_PER_STATEMENT);
+        // In statements of a few dozen records, each in the background: on PGlite's one connection
+        // a search waits for one short insert at most, never for a whole batch.
+        while (written < batch.length) {
+          const count = statementSize(batch, written);
+          const rows = batch.slice(written, written + count);
           await this.sql.query(INSERT, [JSON.stringify(rows)], { background: true });
+          written += count;
         }
       } catch (error) {
         // The events not yet written are kept for the next write unless they failed before: a
@@ -161,5 +188,9 @@ function toRow(event: AuditEvent): Row {
     series_instance_uid: event.SeriesInstanceUID ?? null,
     sop_instance_uid: event.SOPInstanceUID ?? null,
     detail: event.detail ?? null,
+    studies: event.records ? event.records.map((r) => r.StudyInstanceUID) : null,
+    series: event.records?.some((r) => r.SeriesInstanceUID)
+      ? event.records.map((r) => r.SeriesInstanceUID ?? null)
+      : null,
   };
 }

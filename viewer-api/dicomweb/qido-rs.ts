@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { QidoLevel } from '../../core/archive/qido-attributes.js';
 import { withAttributes, type QidoQuery, type QidoResult } from '../../core/archive/qido-query.js';
 import type { DicomJson } from '../../core/archive/index-store.js';
+import type { AuditRecord } from '../../core/audit/audit-log.js';
 import { studyScope } from '../../core/grants/grants.js';
 import { channelOf, principalOf } from '../auth.js';
 import { negotiateDicomJson } from './accept.js';
@@ -49,9 +50,9 @@ function warningHeader(warnings: string[]): string {
 }
 
 /**
- * One 'query' event per study (study level) or per series (series and instance levels) the search
- * returned, so that a patient sees who found their studies; one without UIDs for an empty answer.
- * The matching keys are recorded by name, never their values.
+ * One 'query' event per search, naming every study (study level) or series (series and instance
+ * levels) it returned, so that a patient sees who found their studies; none named for an empty
+ * answer. The matching keys are recorded by name, never their values.
  */
 function auditQuery(ctx: Koa.Context, deps: DicomWebDeps, level: QidoLevel, matches: DicomJson[]) {
   const principal = principalOf(ctx);
@@ -59,26 +60,25 @@ function auditQuery(ctx: Koa.Context, deps: DicomWebDeps, level: QidoLevel, matc
   const keys = Object.keys(ctx.query)
     .filter((k) => /^[A-Za-z0-9]{1,64}$/.test(k))
     .slice(0, 20);
-  const detail = { resource: resourceOf(ctx), level, keys, matches: matches.length };
-  const record = (StudyInstanceUID?: string, SeriesInstanceUID?: string) =>
-    deps.audit.record({
-      action: 'query',
-      principal,
-      via: channelOf(ctx),
-      outcome: 'ok',
-      StudyInstanceUID,
-      SeriesInstanceUID,
-      detail,
-    });
+  const records: AuditRecord[] = [];
   const seen = new Set<string>();
   for (const match of matches) {
-    const study = uid(match, UID.study);
-    const series = level === 'study' ? '' : uid(match, UID.series);
-    if (seen.has(`${study}/${series}`)) continue;
-    seen.add(`${study}/${series}`);
-    record(study || undefined, series || undefined);
+    const StudyInstanceUID = uid(match, UID.study);
+    const SeriesInstanceUID = level === 'study' ? '' : uid(match, UID.series);
+    if (!StudyInstanceUID || seen.has(`${StudyInstanceUID}/${SeriesInstanceUID}`)) continue;
+    seen.add(`${StudyInstanceUID}/${SeriesInstanceUID}`);
+    records.push(
+      SeriesInstanceUID ? { StudyInstanceUID, SeriesInstanceUID } : { StudyInstanceUID },
+    );
   }
-  if (matches.length === 0) record();
+  deps.audit.record({
+    action: 'query',
+    principal,
+    via: channelOf(ctx),
+    outcome: 'ok',
+    ...(records.length > 0 ? { records } : {}),
+    detail: { resource: resourceOf(ctx), level, keys, matches: matches.length },
+  });
 }
 
 export function qidoRs(deps: DicomWebDeps) {

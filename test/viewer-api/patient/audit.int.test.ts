@@ -97,9 +97,11 @@ if (await requireTool(test, 'storescu')) {
     t.is(wrong.status, 401);
     await api(lightbox, alice.token, 'DELETE', `/api/share-links/${link.body.shareLinkId}`);
     // Bob's study, touched by the archive reader: not in Alice's trail.
-    await clientAt(`${lightbox.viewerApi.url}/dicom-web`, TEST_API_TOKEN).retrieveStudyMetadata({
-      studyInstanceUID: bobStudy.StudyInstanceUID,
-    });
+    const reader = clientAt(`${lightbox.viewerApi.url}/dicom-web`, TEST_API_TOKEN);
+    await reader.retrieveStudyMetadata({ studyInstanceUID: bobStudy.StudyInstanceUID });
+    // One search that finds both records: each patient reads it for their own study only.
+    t.is((await reader.searchForStudies({ queryParams: { PatientID: 'PID-AUDIT-*' } })).length, 2);
+    t.is((await reader.searchForSeries({ queryParams: { PatientID: 'PID-AUDIT-*' } })).length, 2);
 
     const trail = (await api(lightbox, alice.token, 'GET', '/api/audit?limit=100')).body as Entry[];
     const has = (action: string, fields: Partial<Entry> & { actorKind?: string; name?: string }) =>
@@ -132,6 +134,17 @@ if (await requireTool(test, 'storescu')) {
       has('retrieve', { actorKind: 'doctor', outcome: 'denied', StudyInstanceUID }),
       'a refused retrieve is recorded',
     );
+    const readerQueries = trail.filter(
+      (e) => e.action === 'query' && e.actor.kind === 'archive-reader',
+    );
+    t.deepEqual(
+      readerQueries.map((e) => [e.StudyInstanceUID, e.SeriesInstanceUID]),
+      [
+        [StudyInstanceUID, SeriesInstanceUID],
+        [StudyInstanceUID, undefined],
+      ],
+      "the archive reader's two searches, each naming Alice's study (and series) only",
+    );
     t.true(has('grant-revoke', { actorKind: 'patient' }));
     t.true(has('share-link-create', { actorKind: 'patient', StudyInstanceUID }));
     t.true(
@@ -153,6 +166,11 @@ if (await requireTool(test, 'storescu')) {
     t.false(
       bobs.some((e) => e.StudyInstanceUID === StudyInstanceUID),
       "Bob reads nothing of Alice's",
+    );
+    t.deepEqual(
+      bobs.filter((e) => e.action === 'query').map((e) => e.StudyInstanceUID),
+      [bobStudy.StudyInstanceUID, bobStudy.StudyInstanceUID],
+      'Bob reads the same two searches for his study',
     );
     t.is((await api(lightbox, doctor.token, 'GET', '/api/audit')).status, 404);
 

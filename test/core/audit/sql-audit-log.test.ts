@@ -1,0 +1,90 @@
+/**
+ * SqlAuditLog on PGlite: a search event is one row naming its records in aligned arrays, each
+ * record's patient resolved at write time; events naming one study or one instance get their
+ * patient (and, for an instance, study and series) the same way. Many records go in several
+ * statements without splitting an event.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import pino from 'pino';
+import { createIndexStore } from '../../../core/archive/create-index-store.js';
+import { SqlAuditLog } from '../../../core/audit/sql-audit-log.js';
+import type { AuditRecord } from '../../../core/audit/audit-log.js';
+
+test('search events name their records by patient; single events resolve theirs', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-audit-'));
+  const index = await createIndexStore({ kind: 'pglite', directory: join(parent, 'index') });
+  t.teardown(async () => {
+    await index.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  await index.migrate();
+  const { sql } = index;
+  const patients: string[] = [];
+  for (const id of ['A', 'B']) {
+    const [row] = await sql.query(
+      `INSERT INTO patient (patient_id) VALUES ($1) RETURNING patient_key::text AS k`,
+      [id],
+    );
+    patients.push(row!.k as string);
+  }
+  // 150 studies, alternately of patient A and B; one unknown UID among them.
+  const studies = Array.from({ length: 150 }, (_, n) => `1.2.826.0.1.3680043.10.1.${n + 1}`);
+  for (const [n, uid] of studies.entries()) {
+    await sql.query(`INSERT INTO study (study_instance_uid, patient_key) VALUES ($1, $2)`, [
+      uid,
+      patients[n % 2],
+    ]);
+  }
+  const unknown = '1.2.826.0.1.3680043.10.9.9';
+  const records: AuditRecord[] = [...studies.slice(0, 100), unknown].map((StudyInstanceUID) => ({
+    StudyInstanceUID,
+  }));
+  const audit = new SqlAuditLog(sql, pino({ level: 'silent' }), { flushMs: 10_000 });
+  const principal = { kind: 'archive-reader' } as const;
+  audit.record({ action: 'query', principal, via: 'dicomweb', outcome: 'ok', records });
+  audit.record({
+    action: 'query',
+    principal,
+    via: 'dicomweb',
+    outcome: 'ok',
+    records: [{ StudyInstanceUID: studies[120]!, SeriesInstanceUID: '1.2.3.4' }],
+  });
+  audit.record({
+    action: 'retrieve',
+    principal,
+    via: 'dicomweb',
+    outcome: 'ok',
+    StudyInstanceUID: studies[3],
+  });
+  for (let n = 0; n < 70; n++) {
+    audit.record({ action: 'query', principal, via: 'dicomweb', outcome: 'ok' });
+  }
+  await audit.flush();
+
+  const rows = await sql.query(
+    `SELECT action, patient_key::text AS patient_key, study_instance_uid, study_instance_uids,
+            series_instance_uids, patient_keys::text[] AS patient_keys
+     FROM audit_event ORDER BY audit_id`,
+  );
+  t.is(rows.length, 73, 'one row per event');
+  const [search, seriesSearch, retrieve] = rows;
+  t.deepEqual(
+    search!.study_instance_uids,
+    records.map((r) => r.StudyInstanceUID),
+  );
+  t.is(search!.series_instance_uids, null);
+  t.deepEqual(
+    search!.patient_keys,
+    [...studies.slice(0, 100).map((_, n) => patients[n % 2]), null],
+    'aligned with the studies; none for an unknown study',
+  );
+  t.is(search!.patient_key, null);
+  t.deepEqual(seriesSearch!.series_instance_uids, ['1.2.3.4']);
+  t.deepEqual(seriesSearch!.patient_keys, [patients[0]]);
+  t.is(retrieve!.patient_key, patients[1]);
+  t.is(retrieve!.patient_keys, null);
+  t.true(rows.slice(3).every((r) => r.action === 'query' && r.study_instance_uids === null));
+});
