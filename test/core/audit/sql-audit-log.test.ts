@@ -1,5 +1,6 @@
 /**
- * SqlAuditLog on PGlite: a search event is one row naming its records in aligned arrays, each
+ * SqlAuditLog and AuditTrail on PGlite and on the PostgreSQL server (skipped when it is not running,
+ * unless CI=true): a search event is one row naming its records in aligned arrays, each
  * record's patient resolved at write time; events naming one study or one instance get their
  * patient (and, for an instance, study and series) the same way. Many records go in several
  * statements without splitting an event.
@@ -9,17 +10,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import pino from 'pino';
+import type { ExecutionContext } from 'ava';
 import { createIndexStore } from '../../../core/archive/create-index-store.js';
+import type { SqlIndexStore } from '../../../core/archive/sql-index-store.js';
+import { AuditTrail } from '../../../core/audit/audit-trail.js';
 import { SqlAuditLog } from '../../../core/audit/sql-audit-log.js';
 import type { AuditRecord } from '../../../core/audit/audit-log.js';
+import { createTestDatabase, requirePostgres } from '../../helpers/postgres.js';
 
-test('search events name their records by patient; single events resolve theirs', async (t) => {
+const postgres = await requirePostgres(test);
+
+test('pglite: search events name their records by patient; single events resolve theirs', async (t) => {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-audit-'));
   const index = await createIndexStore({ kind: 'pglite', directory: join(parent, 'index') });
   t.teardown(async () => {
     await index.close();
     await rm(parent, { recursive: true, force: true });
   });
+  await searchEvents(t, index);
+});
+
+if (postgres) {
+  test('postgres: search events name their records by patient; single events resolve theirs', async (t) => {
+    const database = await createTestDatabase();
+    const index = await createIndexStore({
+      kind: 'postgres',
+      databaseUrl: database.url,
+      poolSize: 2,
+    });
+    t.teardown(async () => {
+      await index.close();
+      await database.drop();
+    });
+    await searchEvents(t, index);
+  });
+}
+
+async function searchEvents(t: ExecutionContext, index: SqlIndexStore): Promise<void> {
   await index.migrate();
   const { sql } = index;
   const patients: string[] = [];
@@ -87,4 +114,23 @@ test('search events name their records by patient; single events resolve theirs'
   t.is(retrieve!.patient_key, patients[1]);
   t.is(retrieve!.patient_keys, null);
   t.true(rows.slice(3).every((r) => r.action === 'query' && r.study_instance_uids === null));
-});
+
+  // Patient B reads the search once per study of theirs, in the search's order, and the retrieve.
+  await sql.query(
+    `INSERT INTO account (account_id, kind, display_name) VALUES ('b', 'patient', 'B')`,
+  );
+  await sql.query(`INSERT INTO patient_record_link (account_id, patient_key) VALUES ('b', $1)`, [
+    patients[1],
+  ]);
+  const trail = await new AuditTrail(sql, []).forPatient('b', 100, 0);
+  const oddStudies = studies.slice(0, 100).filter((_, n) => n % 2 === 1);
+  t.deepEqual(
+    trail.filter((e) => e.action === 'query').map((e) => e.StudyInstanceUID),
+    oddStudies,
+  );
+  t.deepEqual(
+    trail.filter((e) => e.action === 'retrieve').map((e) => e.StudyInstanceUID),
+    [studies[3]],
+  );
+  t.is(trail.length, 51);
+}
