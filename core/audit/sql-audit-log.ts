@@ -1,10 +1,11 @@
 /**
- * The AuditLog on the index database (table audit_event, migration 0002). record() only appends to
- * a buffer; a timer (or a full batch) writes the buffer in ONE statement, so a request never waits
- * for its audit row and an audit failure never reaches it: it is logged (no patient data) and the
- * batch is retried once at the next write. The patient record of an event that names only a study
- * (or only an instance) is looked up by the same statement, so that a patient can read the events on their records;
- * so is each record of a search event (migration 0008: the records in arrays, one row per search).
+ * The AuditLog on the index database (table audit_event, migrations 0002 and 0008). record() only
+ * appends to a buffer; a timer (or a full batch) writes the buffer in a few short background
+ * statements, so a request never waits for its audit row and an audit failure never reaches it: it
+ * is logged (no patient data) and the batch is retried once at the next write. The patient record
+ * of an event that names only a study (or only an instance) is looked up by the same statement, and
+ * so is that of each record a search event names (one row per search, its records in arrays), so
+ * that a patient can read the events on their records.
  */
 import type { SqlQueryable } from '../archive/sql-client.js';
 import type { Logger } from '../log.js';
