@@ -8,7 +8,10 @@
  * go into the EXECUTE as quoted literals, which PostgreSQL coerces to the prepared parameter types
  * exactly as it does unknown-typed parameters. Only strings, finite numbers, booleans and null are
  * written this way, each as '…' with ' doubled (standard_conforming_strings is on: nothing else is
- * special); a statement with any other value (or a NUL) takes the unprepared path.
+ * special); a statement with any other value (or a NUL) takes the unprepared path. A statement
+ * without parameters is prepared too: a QIDO search whose keys are all written into its text (no
+ * filter, LIMIT and OFFSET literal) was otherwise parsed and planned at every call, about as long as
+ * running it (OHIF's study list: 1.8 ms unprepared, 0.9 ms prepared, in the thread).
  */
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 
@@ -33,7 +36,7 @@ export class PreparedStatements {
    * failed inside one would abort it.
    */
   async prepare(text: string, params: unknown[] | undefined): Promise<void> {
-    if (!params?.length || !literals(params)) return;
+    if (params?.length && !literals(params)) return;
     let entry = this.entries.get(text);
     if (entry) this.entries.delete(text); // re-inserted below: most recently used last
     entry ??= { uses: 0 };
@@ -60,10 +63,12 @@ export class PreparedStatements {
     params: unknown[] | undefined,
   ): Promise<Results> {
     const name = this.entries.get(text)?.name;
-    const values = name && params ? literals(params) : undefined;
+    const values = name ? literals(params ?? []) : undefined;
     if (!name || !values) return target.query(text, params);
     try {
-      return await target.query(`EXECUTE ${name}(${values.join(', ')})`);
+      return await target.query(
+        values.length > 0 ? `EXECUTE ${name}(${values.join(', ')})` : `EXECUTE ${name}`,
+      );
     } catch (error) {
       if ((error as { code?: unknown }).code !== '26000') throw error; // invalid_sql_statement_name
       return target.query(text, params);

@@ -58,6 +58,28 @@ test('statements sent together, repeated (prepared) or not, each get their own r
   t.is(count!.c, 61);
 });
 
+test('a statement without parameters is prepared too, and sees rows written after PREPARE', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  t.teardown(async () => {
+    await sql.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  await sql.exec('CREATE TABLE t (k integer PRIMARY KEY)');
+  const count = 'SELECT count(*)::integer AS c FROM t';
+  for (let k = 0; k < 4; k++) {
+    // Third run on: EXECUTE of the statement prepared at the second.
+    t.deepEqual(await sql.query(count), [{ c: k }]);
+    await sql.query('INSERT INTO t (k) VALUES ($1)', [k]);
+  }
+  const [prepared] = await sql.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM t'`,
+  );
+  t.is(prepared!.n, 1);
+  // A statement PREPARE refuses (a utility statement) keeps running as given.
+  for (let i = 0; i < 3; i++) t.is((await sql.query('SHOW client_encoding')).length, 1);
+});
+
 test('background statements run only when no other statement waits, and one at a time', async (t) => {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
   const sql = await createPgliteThreadClient(join(parent, 'index'));
