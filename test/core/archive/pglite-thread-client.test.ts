@@ -5,9 +5,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
 import { literals } from '../../../core/archive/pglite-prepared.js';
+import type { SqlClient } from '../../../core/archive/sql-client.js';
+
+/** A PGlite thread client on a fresh directory, closed and removed when the test ends. */
+async function openClient(t: ExecutionContext): Promise<SqlClient> {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  t.teardown(async () => {
+    await sql.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  return sql;
+}
 
 test('literals: quoted strings with doubled quotes, numbers, booleans, NULL; anything else refused', (t) => {
   t.deepEqual(literals(["O'Brien^Pat", 42, -1.5, true, null, undefined]), [
@@ -25,12 +37,7 @@ test('literals: quoted strings with doubled quotes, numbers, booleans, NULL; any
 });
 
 test('statements sent together, repeated (prepared) or not, each get their own rows or error', async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
-  const sql = await createPgliteThreadClient(join(parent, 'index'));
-  t.teardown(async () => {
-    await sql.close();
-    await rm(parent, { recursive: true, force: true });
-  });
+  const sql = await openClient(t);
   await sql.exec('CREATE TABLE t (k text PRIMARY KEY, n integer, b boolean)');
   const insert =
     'INSERT INTO t (k, n, b) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING RETURNING k, n, b';
@@ -59,12 +66,7 @@ test('statements sent together, repeated (prepared) or not, each get their own r
 });
 
 test('a statement without parameters is prepared too, and sees rows written after PREPARE', async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
-  const sql = await createPgliteThreadClient(join(parent, 'index'));
-  t.teardown(async () => {
-    await sql.close();
-    await rm(parent, { recursive: true, force: true });
-  });
+  const sql = await openClient(t);
   await sql.exec('CREATE TABLE t (k integer PRIMARY KEY)');
   const count = 'SELECT count(*)::integer AS c FROM t';
   for (let k = 0; k < 4; k++) {
@@ -81,12 +83,7 @@ test('a statement without parameters is prepared too, and sees rows written afte
 });
 
 test('background statements run only when no other statement waits, and one at a time', async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
-  const sql = await createPgliteThreadClient(join(parent, 'index'));
-  t.teardown(async () => {
-    await sql.close();
-    await rm(parent, { recursive: true, force: true });
-  });
+  const sql = await openClient(t);
   await sql.exec('CREATE TABLE log (n integer GENERATED ALWAYS AS IDENTITY, what text)');
   const insert = 'INSERT INTO log (what) VALUES ($1)';
   // The first statement occupies the thread; while it runs, background and foreground statements
