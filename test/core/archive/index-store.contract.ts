@@ -235,30 +235,40 @@ export function indexStoreContract(
   });
 
   test.serial(
-    `${adapter}: metadata_text is the stored header as text, whoever writes it (0007)`,
+    `${adapter}: metadata_text and bits_allocated follow the stored header, whoever writes it (0007, 0009)`,
     async (t) => {
       const { object, attributes, metadata } = sample({
         StudyInstanceUID: uid(),
         SeriesInstanceUID: uid(),
       });
+      const header = { ...metadata, '00280100': { vr: 'US', Value: [16] } };
       await store.beginInstance(object);
-      await store.completeInstance(object, attributes, metadata);
-      const same = async () =>
+      await store.completeInstance(object, attributes, header);
+      const read = async () =>
         (
-          await store.sql.query<{ same: boolean; text: string }>(
-            `SELECT metadata_text = metadata::text AS same, metadata_text AS text FROM instance
-           WHERE sop_instance_uid = $1`,
+          await store.sql.query<{ same: boolean; text: string; bits: number | null }>(
+            `SELECT metadata_text = metadata::text AS same, metadata_text AS text,
+                    bits_allocated AS bits FROM instance WHERE sop_instance_uid = $1`,
             [object.SOPInstanceUID],
           )
         )[0];
-      t.like(await same(), { same: true });
-      t.deepEqual(JSON.parse((await same())!.text), metadata);
+      t.like(await read(), { same: true, bits: 16 });
+      t.deepEqual(JSON.parse((await read())!.text), header);
       await store.sql.query(
-        `UPDATE instance SET metadata = metadata || '{"00081030": {"vr": "LO", "Value": ["New"]}}'
-       WHERE sop_instance_uid = $1`,
+        `UPDATE instance SET metadata = metadata || '{"00081030": {"vr": "LO", "Value": ["New"]},
+                                                     "00280100": {"vr": "US", "Value": [8]}}'
+         WHERE sop_instance_uid = $1`,
         [object.SOPInstanceUID],
       );
-      t.like(await same(), { same: true }, 'an update of the header updates its text');
+      t.like(await read(), { same: true, bits: 8 }, 'an update of the header updates both');
+      for (const malformed of ['[1e9]', '["x"]', '[-1]', '[]']) {
+        await store.sql.query(
+          `UPDATE instance SET metadata = jsonb_set(metadata, '{00280100,Value}', $2::jsonb)
+           WHERE sop_instance_uid = $1`,
+          [object.SOPInstanceUID, malformed],
+        );
+        t.like(await read(), { same: true, bits: null }, `BitsAllocated ${malformed}: NULL`);
+      }
     },
   );
 
