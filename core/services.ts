@@ -96,6 +96,8 @@ export async function createServices(
         log,
         audit: grants.audit,
       });
+      // Exports whose process stopped (no heartbeat) are failed, not left 'running' forever.
+      await dataRights.exports.failStale();
     }
   } catch (error) {
     await queue.close().catch(() => undefined);

@@ -2,8 +2,11 @@
  * Export jobs: POST /api/exports starts one (202 with its id), GET shows its progress (done/total),
  * download serves the finished ZIP. The ZIP is built in the background into
  * dataRights.exportDirectory as <exportId>.zip.part and renamed when complete, so a download never
- * sees half a file. Progress lives in data_export (any process can answer); an export whose process
- * died stays 'running' until failStale() marks it failed at the next start.
+ * sees half a file. Progress lives in data_export (any process can answer). The building process
+ * writes a heartbeat every HEARTBEAT_MS; an export whose heartbeat is older than STALE_AFTER_MS lost
+ * its process (a crash, a restart) and is marked failed, with its partial file removed, by
+ * failStale(): at every start, and by status() for the export asked about, so that a patient sees
+ * 'failed' (and can start again) instead of an export that runs forever.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -31,6 +34,12 @@ const SELECT = `SELECT export_id, patient_key::text AS patient_key, state, done,
 /** Progress is written at most this often (plus at the end). */
 const PROGRESS_EVERY_MS = 500;
 
+/** A building process proves it is alive this often. */
+export const HEARTBEAT_MS = 5_000;
+
+/** An export whose heartbeat is older than this lost its process. */
+export const STALE_AFTER_MS = 60_000;
+
 export class Exports {
   private readonly running = new Map<string, Promise<void>>();
 
@@ -47,11 +56,24 @@ export class Exports {
     return path.join(this.deps.directory, `${exportId}.zip`);
   }
 
-  /** Marks exports left running by a process that stopped as failed. */
-  async failStale(): Promise<void> {
-    await this.deps.sql.query(
-      `UPDATE data_export SET state = 'failed', finished_at = now() WHERE state = 'running'`,
+  /**
+   * Marks as failed the running exports (all, or the one named) whose process stopped: no heartbeat
+   * for `staleAfterMs`. Exports still built by a live process, this one (never asked) or another
+   * (its heartbeat is fresh), are left alone.
+   * Their partial files are removed from this process's export directory. Resolves to the ids.
+   */
+  async failStale(exportId?: string, staleAfterMs = STALE_AFTER_MS): Promise<string[]> {
+    const rows = await this.deps.sql.query(
+      `UPDATE data_export SET state = 'failed', finished_at = now()
+       WHERE state = 'running' AND heartbeat_at < now() - $1::integer * interval '1 millisecond'
+         AND ($2::text IS NULL OR export_id = $2) AND export_id <> ALL($3::text[])
+       RETURNING export_id`,
+      [Math.round(staleAfterMs), exportId ?? null, [...this.running.keys()]],
     );
+    const ids = rows.map((row) => row.export_id as string);
+    for (const id of ids) await rm(`${this.zipPath(id)}.part`, { force: true });
+    if (ids.length > 0) this.deps.log.warn({ exports: ids.length }, 'stale exports marked failed');
+    return ids;
   }
 
   async start(patientKey: string, requestedBy: string): Promise<ExportStatus> {
@@ -75,6 +97,7 @@ export class Exports {
 
   async status(exportId: string): Promise<ExportStatus | null> {
     if (!/^[0-9a-f-]{36}$/.test(exportId)) return null;
+    if (!this.running.has(exportId)) await this.failStale(exportId);
     const [row] = await this.deps.sql.query(SELECT, [exportId]);
     if (!row) return null;
     return {
@@ -117,13 +140,23 @@ export class Exports {
     const save = (done: number, total: number) =>
       (saved = saved
         .then(() =>
-          sql.query(`UPDATE data_export SET done = $2, total = $3 WHERE export_id = $1`, [
-            exportId,
-            done,
-            total,
-          ]),
+          sql.query(
+            `UPDATE data_export SET done = $2, total = $3, heartbeat_at = now()
+             WHERE export_id = $1`,
+            [exportId, done, total],
+          ),
         )
         .catch(() => undefined));
+    // The heartbeat touches heartbeat_at alone: its order against the other writes is irrelevant.
+    const heartbeat = setInterval(() => {
+      sql
+        .query(
+          `UPDATE data_export SET heartbeat_at = now() WHERE export_id = $1 AND state = 'running'`,
+          [exportId],
+        )
+        .catch(() => undefined);
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       await mkdir(this.deps.directory, { recursive: true });
       const progress = await writeExportZip({
@@ -156,6 +189,8 @@ export class Exports {
           [exportId],
         )
         .catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 }

@@ -4,9 +4,9 @@
  * byte; nothing of another patient.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -126,5 +126,50 @@ if ((await requirePostgres(test)) && (await requireTool(test, 'dcmdump', ['--ver
       `${started.exportId}.zip`,
     ]);
     await t.throwsAsync(exports.start('999999', 'patient:a'), { message: /no such patient/ });
+  });
+
+  test('an export whose process stopped is failed, its partial file removed; a live one is kept', async (t) => {
+    const directory = path.join(fixture.directory, 'exports-stale');
+    await mkdir(directory, { recursive: true });
+    const exports = new Exports({
+      sql: fixture.index.sql,
+      objects: fixture.objects,
+      directory,
+      log: createLogger({ level: 'silent' }, {}),
+    });
+    // Two exports left 'running' by other processes: one died two minutes ago (its heartbeat
+    // stopped then), one is alive (heartbeat now). Each has its partial file here.
+    const [dead, alive] = [randomUUID(), randomUUID()];
+    for (const [id, age] of [
+      [dead, 120],
+      [alive, 0],
+    ] as const) {
+      await fixture.index.sql.query(
+        `INSERT INTO data_export (export_id, patient_key, requested_by, done, total, heartbeat_at)
+         VALUES ($1, $2::bigint, 'patient:a', 3, 12, now() - $3::integer * interval '1 second')`,
+        [id, patientKey, age],
+      );
+      await writeFile(`${exports.zipPath(id)}.part`, 'partial');
+    }
+    // The status of the dead one, asked before any restart, already says so.
+    t.like(await exports.status(dead), { state: 'failed', done: 3, total: 12 });
+    t.like(await exports.status(alive), { state: 'running' });
+    t.deepEqual(await readdir(directory), [`${alive}.zip.part`]);
+    // At a start, every stale one is failed; the live one is left to its process.
+    await fixture.index.sql.query(
+      `UPDATE data_export SET state = 'running', heartbeat_at = now() - interval '2 minutes'
+       WHERE export_id = $1`,
+      [dead],
+    );
+    const failed = await exports.failStale();
+    t.true(failed.includes(dead));
+    t.false(failed.includes(alive));
+    t.like(await exports.status(alive), { state: 'running' });
+    await t.throwsAsync(exports.download(dead), { message: /not ready/ });
+    // What this process is building is never failed, however old its heartbeat.
+    const started = await exports.start(patientKey, 'patient:a');
+    t.false((await exports.failStale(undefined, 0)).includes(started.exportId));
+    await exports.settled(started.exportId);
+    t.like(await exports.status(started.exportId), { state: 'ready' });
   });
 }
