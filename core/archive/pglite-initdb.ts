@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { syncDirectoryTree } from './pglite-durability.js';
 import { PGLITE_OPTIONS } from './pglite-options.js';
 
 const directory = process.argv[2];
@@ -14,3 +15,5 @@ await mkdir(directory, { recursive: true });
 const { PGlite } = await import('@electric-sql/pglite');
 const db = await PGlite.create(resolve(directory), PGLITE_OPTIONS);
 await db.close();
+// PGlite wrote it all without a single fsync (pglite-durability.ts): on disk before first use.
+await syncDirectoryTree(resolve(directory));

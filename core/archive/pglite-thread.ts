@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { durableStartParams, syncWritesToDisk } from './pglite-durability.js';
 import { PGLITE_OPTIONS } from './pglite-options.js';
 import { PreparedStatements } from './pglite-prepared.js';
 
@@ -36,7 +37,11 @@ async function main(): Promise<void> {
   const directory = (workerData as { directory: string }).directory;
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
-  const db: PGlite = await PGlite.create(resolve(directory), PGLITE_OPTIONS);
+  const db: PGlite = await PGlite.create(resolve(directory), {
+    ...PGLITE_OPTIONS,
+    startParams: durableStartParams(PGlite.defaultStartParams),
+  });
+  syncWritesToDisk(db);
   const prepared = new PreparedStatements(db);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;

@@ -6,9 +6,6 @@
  * Errors leave as LightboxError: a fault of the connection or the server's capacity is
  * StorageUnavailable (the worker retries), any other SQL error is Internal.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { LightboxError, isLightboxError } from '../errors.js';
 
@@ -99,29 +96,6 @@ export function createPgClient(databaseUrl: string, poolSize: number): SqlClient
         }
       }),
     close: () => (closing ??= pool.end()),
-  };
-}
-
-/**
- * PGlite on a data directory (created if absent). PGlite does not lock its directory: exactly one
- * process may open it, so this mode suits the embedded single-process deployment only. Queries are
- * serialised on its single connection, transactions included.
- */
-export async function createPgliteClient(directory: string): Promise<SqlClient> {
-  const db = await guard(async () => {
-    await mkdir(directory, { recursive: true });
-    const { PGlite } = await import('@electric-sql/pglite');
-    return PGlite.create(resolve(directory));
-  });
-  const session = (client: Pick<PGlite, 'query' | 'exec'>): SqlQueryable => ({
-    query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
-      (await client.query<Row>(text, params)).rows,
-    exec: async (script) => void (await client.exec(script)),
-  });
-  return {
-    ...guarded(session(db)),
-    transaction: (fn) => guard(() => db.transaction((tx) => fn(session(tx)))),
-    close: () => (db.closed ? Promise.resolve() : db.close()),
   };
 }
 

@@ -1,0 +1,65 @@
+/**
+ * PGlite's commits reach the disk (core/archive/pglite-durability.ts): PostgreSQL runs with fsync on,
+ * each commit fsyncs its WAL through the operation given to NODEFS, a checkpoint fsyncs the data
+ * files it wrote, and the index's own PGlite thread runs that way.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  durableStartParams,
+  syncDirectoryTree,
+  syncWritesToDisk,
+} from '../../../core/archive/pglite-durability.js';
+import { PGLITE_OPTIONS } from '../../../core/archive/pglite-options.js';
+import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
+
+test('PGlite as shipped runs without fsync; the start parameters drop -F only', (t) => {
+  t.true(PGlite.defaultStartParams.includes('-F'));
+  const params = durableStartParams(PGlite.defaultStartParams);
+  t.false(params.includes('-F'));
+  t.deepEqual(params.slice(-4), ['-c', 'fsync=on', '-c', 'wal_sync_method=fsync']);
+  t.deepEqual(
+    params.slice(0, -4),
+    PGlite.defaultStartParams.filter((p) => p !== '-F'),
+  );
+});
+
+test('every commit fsyncs; a checkpoint fsyncs the files it wrote', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
+  t.teardown(() => rm(parent, { recursive: true, force: true }));
+  const db = await PGlite.create(join(parent, 'index'), {
+    ...PGLITE_OPTIONS,
+    startParams: durableStartParams(PGlite.defaultStartParams),
+  });
+  const synced = syncWritesToDisk(db);
+  t.like((await db.query('SHOW fsync')).rows[0], { fsync: 'on' });
+  await db.exec('CREATE TABLE t (v text)');
+  const before = synced.fsyncs();
+  for (let i = 0; i < 5; i++) await db.query('INSERT INTO t VALUES ($1)', [`row ${i}`]);
+  t.true(synced.fsyncs() - before >= 5, `${synced.fsyncs() - before} fsyncs for 5 commits`);
+  const beforeRead = synced.fsyncs();
+  await db.query('SELECT count(*) FROM t');
+  t.is(synced.fsyncs(), beforeRead, 'a read commits nothing');
+  await db.exec('CHECKPOINT');
+  t.true(synced.fsyncs() > beforeRead, 'the checkpoint synced the files it wrote');
+  await db.close();
+  // The directory after a clean close opens again with every row.
+  const again = await PGlite.create(join(parent, 'index'), PGLITE_OPTIONS);
+  t.like((await again.query('SELECT count(*)::int AS n FROM t')).rows[0], { n: 5 });
+  await again.close();
+  await t.notThrowsAsync(syncDirectoryTree(join(parent, 'index')));
+});
+
+test("the index's PGlite thread runs with fsync on", async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  t.teardown(async () => {
+    await sql.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+  t.deepEqual(await sql.query('SHOW fsync'), [{ fsync: 'on' }]);
+  t.deepEqual(await sql.query('SHOW wal_sync_method'), [{ wal_sync_method: 'fsync' }]);
+});
