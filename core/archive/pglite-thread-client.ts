@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startModuleThread } from '../worker-thread.js';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
+import type { AnalyzePolicy } from './pglite-maintenance.js';
 import {
   toIndexError,
   type QueryOptions,
@@ -24,8 +25,8 @@ type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: PgliteResponse & { ok: true }) => void; reject: (e: Error) => void };
 
 /** The PGlite thread on `directory` (from the build or, under tsx, from source). */
-function startThread(directory: string): Worker {
-  return startModuleThread('pglite-thread', import.meta.url, { directory });
+function startThread(directory: string, analyze?: AnalyzePolicy): Worker {
+  return startModuleThread('pglite-thread', import.meta.url, { directory, analyze });
 }
 
 /** Resolves once the thread has opened the database; rejects (StorageUnavailable) if it could not. */
@@ -71,9 +72,12 @@ async function initialiseDataDirectory(directory: string): Promise<void> {
   }
 }
 
-export async function createPgliteThreadClient(directory: string): Promise<SqlClient> {
+export async function createPgliteThreadClient(
+  directory: string,
+  options: { analyze?: AnalyzePolicy } = {},
+): Promise<SqlClient> {
   await initialiseDataDirectory(directory);
-  const worker = startThread(directory);
+  const worker = startThread(directory, options.analyze);
   await whenReady(worker);
 
   const pending = new Map<number, Pending>();

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { durableStartParams, syncWritesToDisk } from './pglite-durability.js';
+import { IdleAnalyze, mayWrite, type AnalyzePolicy } from './pglite-maintenance.js';
 import { PGLITE_OPTIONS } from './pglite-options.js';
 import { PreparedStatements } from './pglite-prepared.js';
 
@@ -34,7 +35,7 @@ interface OpenTransaction {
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('pglite-thread must run in a worker thread');
-  const directory = (workerData as { directory: string }).directory;
+  const { directory, analyze } = workerData as { directory: string; analyze?: AnalyzePolicy };
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const db: PGlite = await PGlite.create(resolve(directory), {
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
   const prepared = new PreparedStatements(db);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
+  const idle = new IdleAnalyze(
+    async () => void (await db.exec('ANALYZE')),
+    analyze,
+    () => transactions.size > 0,
+  );
 
   const reply = (message: PgliteResponse) => port.postMessage(message);
   const fail = (id: number, error: unknown) =>
@@ -83,7 +89,22 @@ async function main(): Promise<void> {
       .finally(() => transactions.delete(txId));
   };
 
+  const writes = (request: PgliteRequest): boolean => {
+    switch (request.op) {
+      case 'query':
+        return mayWrite(request.text);
+      case 'batch':
+        return request.statements.some(({ text }) => mayWrite(text));
+      case 'exec':
+      case 'begin':
+        return true;
+      default:
+        return false;
+    }
+  };
+
   port.on('message', (request: PgliteRequest) => {
+    idle.begin(writes(request));
     void (async () => {
       try {
         switch (request.op) {
@@ -121,12 +142,15 @@ async function main(): Promise<void> {
             return reply({ id: request.id, ok: true });
           }
           case 'close':
+            idle.stop();
             if (!db.closed) await db.close();
             reply({ id: request.id, ok: true });
             return port.close();
         }
       } catch (error) {
         fail(request.id, error);
+      } finally {
+        idle.done();
       }
     })();
   });

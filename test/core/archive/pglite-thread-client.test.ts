@@ -5,15 +5,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
 import { literals } from '../../../core/archive/pglite-prepared.js';
 import type { SqlClient } from '../../../core/archive/sql-client.js';
 
 /** A PGlite thread client on a fresh directory, closed and removed when the test ends. */
-async function openClient(t: ExecutionContext): Promise<SqlClient> {
+async function openClient(
+  t: ExecutionContext,
+  options?: Parameters<typeof createPgliteThreadClient>[1],
+): Promise<SqlClient> {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
-  const sql = await createPgliteThreadClient(join(parent, 'index'));
+  const sql = await createPgliteThreadClient(join(parent, 'index'), options);
   t.teardown(async () => {
     await sql.close();
     await rm(parent, { recursive: true, force: true });
@@ -101,4 +105,37 @@ test('background statements run only when no other statement waits, and one at a
     rows.map((r) => r.what),
     ['first', 'foreground 1', 'foreground 2', 'background 1', 'background 2'],
   );
+});
+
+test('the thread analyses its tables once quiet after enough writes, never inside a transaction', async (t) => {
+  const sql = await openClient(t, { analyze: { afterWrites: 5, idleMs: 200 } });
+  const analysed = async (q: Pick<SqlClient, 'query'> = sql) =>
+    (
+      await q.query<{ at: Date | null }>(
+        `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'measured'`,
+      )
+    )[0]?.at ?? null;
+  const quietUntilAnalysed = async () => {
+    for (let i = 0; i < 40 && !(await analysed()); i++) await setTimeout(300);
+    return analysed();
+  };
+  // The start owes one ANALYZE; let it happen before the table exists.
+  await setTimeout(600);
+  await sql.query('CREATE TABLE measured (v integer)');
+  for (let i = 0; i < 10; i++) await sql.query('INSERT INTO measured VALUES ($1)', [i]);
+  await sql.transaction(async (tx) => {
+    await tx.query('INSERT INTO measured VALUES (10)');
+    await setTimeout(800); // quiet, but a transaction is open
+    t.is(await analysed(tx), null, 'not while a transaction is open');
+  });
+  const first = await quietUntilAnalysed();
+  t.truthy(first, 'analysed once quiet');
+  const [stats] = await sql.query<{ n: number }>(
+    `SELECT reltuples::integer AS n FROM pg_class WHERE relname = 'measured'`,
+  );
+  t.is(stats!.n, 11, 'the planner knows the row count');
+  // Reads alone never call for another.
+  for (let i = 0; i < 20; i++) await sql.query('SELECT count(*) FROM measured');
+  await setTimeout(600);
+  t.deepEqual(await analysed(), first, 'no ANALYZE after reads only');
 });
