@@ -45,7 +45,11 @@ const EIO = 29;
  * once, right after PGlite.create: the operation table is shared by every NODEFS file, open now or
  * later. Returns how fsyncs are counted (tests).
  */
-export function syncWritesToDisk(db: PGlite): { fsyncs: () => number } {
+export function syncWritesToDisk(
+  db: PGlite,
+  /** The host fsync (tests give one that fails). */
+  fsync: (fd: number) => void = fsyncSync,
+): { fsyncs: () => number } {
   const FS = (db as unknown as { mod: { FS: EmscriptenFS } }).mod.FS;
   const open = FS.streams.find((s): s is EmscriptenStream => s?.nfd !== undefined);
   if (!open) throw new Error('PGlite has no file of its data directory open: cannot enable fsync');
@@ -53,14 +57,14 @@ export function syncWritesToDisk(db: PGlite): { fsyncs: () => number } {
   open.stream_ops.fsync = (stream) => {
     try {
       if (stream.nfd !== undefined) {
-        fsyncSync(stream.nfd);
+        fsync(stream.nfd);
       } else if (FS.isDir(stream.node.mode) && stream.node.mount.opts.root) {
         // NODEFS opens no host descriptor for a directory: open the host directory to sync it
         // (PostgreSQL syncs pg_wal after creating or renaming a segment).
         const { mountpoint, opts } = stream.node.mount;
         const fd = openSync(path.join(opts.root!, stream.path.slice(mountpoint.length)), 'r');
         try {
-          fsyncSync(fd);
+          fsync(fd);
         } finally {
           closeSync(fd);
         }

@@ -84,6 +84,8 @@ export async function createPgliteThreadClient(
   let nextId = 1;
   let closed = false;
   worker.on('message', (message: PgliteResponse) => {
+    // id 0: the database stopped (a PANIC, pglite-thread.ts); nothing pending will be answered.
+    if (message.id === 0 && !message.ok) return failAll(new Error(message.message));
     const waiting = pending.get(message.id);
     if (!waiting) return;
     pending.delete(message.id);

@@ -53,7 +53,20 @@ async function main(): Promise<void> {
   );
 
   const reply = (message: PgliteResponse) => port.postMessage(message);
-  const fail = (id: number, error: unknown) =>
+  /**
+   * After a PANIC (a failed fsync, pglite-durability.ts) PostgreSQL is gone and PGlite would leave
+   * every later statement waiting forever: each is refused at once instead, without a SQLSTATE, so
+   * the index reports itself unavailable (C-STORE fails, readiness fails) until a restart recovers
+   * the database from its WAL.
+   */
+  let stopped: string | undefined;
+  const fail = (id: number, error: unknown) => {
+    if ((error as { severity?: unknown }).severity === 'PANIC' && !stopped) {
+      stopped = `the index database stopped: ${(error as Error).message}`;
+      // Statements already queued inside PGlite will never be answered: the client fails them all.
+      reply({ id: 0, ok: false, message: stopped });
+    }
+    if (stopped) return reply({ id, ok: false, message: stopped });
     reply({
       id,
       ok: false,
@@ -63,6 +76,7 @@ async function main(): Promise<void> {
           ? (error as { code: string }).code
           : undefined,
     });
+  };
 
   const target = (tx?: number) => {
     if (tx === undefined) return db;
@@ -107,6 +121,7 @@ async function main(): Promise<void> {
     idle.begin(writes(request));
     void (async () => {
       try {
+        if (stopped && request.op !== 'close') throw new Error(stopped);
         switch (request.op) {
           case 'query': {
             if (request.tx !== undefined) {

@@ -3,6 +3,7 @@
  * each commit fsyncs its WAL through the operation given to NODEFS, a checkpoint fsyncs the data
  * files it wrote, and the index's own PGlite thread runs that way.
  */
+import { fsyncSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,27 @@ test('every commit fsyncs; a checkpoint fsyncs the files it wrote', async (t) =>
   t.like((await again.query('SELECT count(*)::int AS n FROM t')).rows[0], { n: 5 });
   await again.close();
   await t.notThrowsAsync(syncDirectoryTree(join(parent, 'index')));
+});
+
+test('a failed fsync fails the commit with a PANIC, never a success', async (t) => {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
+  t.teardown(() => rm(parent, { recursive: true, force: true }));
+  const db = await PGlite.create(join(parent, 'index'), {
+    ...PGLITE_OPTIONS,
+    startParams: durableStartParams(PGlite.defaultStartParams),
+  });
+  let failing = false;
+  syncWritesToDisk(db, (fd) => {
+    if (failing) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    fsyncSync(fd);
+  });
+  await db.exec('CREATE TABLE t (v text)');
+  failing = true;
+  const error = await t.throwsAsync(db.query('INSERT INTO t VALUES ($1)', ['lost?']));
+  t.like(error, { severity: 'PANIC', code: '58030' });
+  t.regex(error!.message, /could not fsync/);
+  // PGlite is unusable after a PANIC (its next statement never returns): the index thread refuses
+  // every later statement itself (pglite-thread.ts), and a restart recovers from the WAL.
 });
 
 test("the index's PGlite thread runs with fsync on", async (t) => {
