@@ -5,7 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { access, constants, link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  link,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -230,7 +242,8 @@ export class FsObjectStore implements ObjectStore {
       },
     );
     if (this.#directories.size >= KNOWN_DIRECTORIES) {
-      for (const [name, { settled }] of this.#directories) if (settled) this.#directories.delete(name);
+      for (const [name, { settled }] of this.#directories)
+        if (settled) this.#directories.delete(name);
     }
     this.#directories.set(directory, entry);
     return entry.ready;
@@ -253,7 +266,11 @@ export class FsObjectStore implements ObjectStore {
       throw isLightboxError(error) ? error : unavailable(error);
     }
     // The stream owns the handle and closes it at the end or on destroy.
-    return new FileReadStream(handle, range?.start ?? 0, Math.min(range?.end ?? size - 1, size - 1));
+    return new FileReadStream(
+      handle,
+      range?.start ?? 0,
+      Math.min(range?.end ?? size - 1, size - 1),
+    );
   }
 
   async statObject(key: string): Promise<ObjectStat | null> {
@@ -281,7 +298,13 @@ export class FsObjectStore implements ObjectStore {
       if (!isAbsent(error)) throw unavailable(error);
     }
     for (let dir = dirname(path); dir.startsWith(this.directory + sep); dir = dirname(dir)) {
-      if (!(await rmdir(dir).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 
