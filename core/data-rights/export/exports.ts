@@ -28,7 +28,9 @@ export interface ExportStatus {
   total: number;
 }
 
-const SELECT = `SELECT export_id, patient_key::text AS patient_key, state, done, total
+/** The export, and whether it is running without a heartbeat for $2 ms (its process stopped). */
+const SELECT = `SELECT export_id, patient_key::text AS patient_key, state, done, total,
+    state = 'running' AND heartbeat_at < now() - $2::integer * interval '1 millisecond' AS stale
   FROM data_export WHERE export_id = $1`;
 
 /** Progress is written at most this often (plus at the end). */
@@ -97,13 +99,16 @@ export class Exports {
 
   async status(exportId: string): Promise<ExportStatus | null> {
     if (!/^[0-9a-f-]{36}$/.test(exportId)) return null;
-    if (!this.running.has(exportId)) await this.failStale(exportId);
-    const [row] = await this.deps.sql.query(SELECT, [exportId]);
+    const [row] = await this.deps.sql.query(SELECT, [exportId, STALE_AFTER_MS]);
     if (!row) return null;
+    let state = row.state as ExportStatus['state'];
+    // Only a stale one is written to (a status poll is otherwise a read); failStale leaves alone
+    // what this process is building.
+    if (row.stale === true && (await this.failStale(exportId)).length > 0) state = 'failed';
     return {
       exportId,
       patientKey: row.patient_key as string,
-      state: row.state as ExportStatus['state'],
+      state,
       done: Number(row.done),
       total: Number(row.total),
     };
