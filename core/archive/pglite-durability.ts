@@ -86,16 +86,14 @@ export async function syncDirectoryTree(directory: string): Promise<void> {
   for await (const entry of await opendir(directory)) {
     const child = path.join(directory, entry.name);
     if (entry.isDirectory()) await syncDirectoryTree(child);
-    else if (entry.isFile()) {
-      const handle = await open(child, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    else if (entry.isFile()) await syncPath(child);
   }
-  const handle = await open(directory, 'r');
+  await syncPath(directory);
+}
+
+/** fsync of a file or directory by its path. */
+async function syncPath(file: string): Promise<void> {
+  const handle = await open(file, 'r');
   try {
     await handle.sync();
   } finally {

@@ -87,7 +87,7 @@ export async function instanceVersions(
  * json_build_array: 1.8 ms for 286 instances, this 0.9), and PGlite decodes row by row otherwise.
  * NULL is sent as the empty text, which none of these columns holds otherwise.
  */
-function rowsText(columns: string[]): string {
+function rowsText(columns: readonly string[]): string {
   const fields = columns.map((c) => `COALESCE(q."${c}"::text, '')`).join(`, E'\\x1f', `);
   return `string_agg(concat(${fields}), E'\\x1e')`;
 }
@@ -128,7 +128,7 @@ export async function retrieveMetadata(
   // U+001E, which JSON text never holds unescaped. Headers inside json_agg would be escaped as
   // JSON strings (2-3x the time of reading them), and row by row PGlite decodes every value.
   const [result] = await sql.query<{ rows: string | null; metadata: string | null }>(
-    `SELECT ${rowsText([...METADATA_ROW])} AS rows,
+    `SELECT ${rowsText(METADATA_ROW)} AS rows,
             string_agg(COALESCE(q.metadata, '{}'), E'\\x1e') AS metadata
      FROM (${text}) q`,
     where.params,

@@ -7,7 +7,7 @@ import { fsyncSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { PGlite } from '@electric-sql/pglite';
 import {
   durableStartParams,
@@ -16,6 +16,18 @@ import {
 } from '../../../core/archive/pglite-durability.js';
 import { PGLITE_OPTIONS } from '../../../core/archive/pglite-options.js';
 import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
+
+/** PGlite started as the index thread starts it, on a fresh directory removed after the test. */
+async function openDurable(t: ExecutionContext): Promise<{ db: PGlite; directory: string }> {
+  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
+  t.teardown(() => rm(parent, { recursive: true, force: true }));
+  const directory = join(parent, 'index');
+  const db = await PGlite.create(directory, {
+    ...PGLITE_OPTIONS,
+    startParams: durableStartParams(PGlite.defaultStartParams),
+  });
+  return { db, directory };
+}
 
 test('PGlite as shipped runs without fsync; the start parameters drop -F only', (t) => {
   t.true(PGlite.defaultStartParams.includes('-F'));
@@ -29,12 +41,7 @@ test('PGlite as shipped runs without fsync; the start parameters drop -F only', 
 });
 
 test('every commit fsyncs; a checkpoint fsyncs the files it wrote', async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
-  t.teardown(() => rm(parent, { recursive: true, force: true }));
-  const db = await PGlite.create(join(parent, 'index'), {
-    ...PGLITE_OPTIONS,
-    startParams: durableStartParams(PGlite.defaultStartParams),
-  });
+  const { db, directory } = await openDurable(t);
   const synced = syncWritesToDisk(db);
   t.like((await db.query('SHOW fsync')).rows[0], { fsync: 'on' });
   await db.exec('CREATE TABLE t (v text)');
@@ -48,19 +55,14 @@ test('every commit fsyncs; a checkpoint fsyncs the files it wrote', async (t) =>
   t.true(synced.fsyncs() > beforeRead, 'the checkpoint synced the files it wrote');
   await db.close();
   // The directory after a clean close opens again with every row.
-  const again = await PGlite.create(join(parent, 'index'), PGLITE_OPTIONS);
+  const again = await PGlite.create(directory, PGLITE_OPTIONS);
   t.like((await again.query('SELECT count(*)::int AS n FROM t')).rows[0], { n: 5 });
   await again.close();
-  await t.notThrowsAsync(syncDirectoryTree(join(parent, 'index')));
+  await t.notThrowsAsync(syncDirectoryTree(directory));
 });
 
 test('a failed fsync fails the commit with a PANIC, never a success', async (t) => {
-  const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-durable-'));
-  t.teardown(() => rm(parent, { recursive: true, force: true }));
-  const db = await PGlite.create(join(parent, 'index'), {
-    ...PGLITE_OPTIONS,
-    startParams: durableStartParams(PGlite.defaultStartParams),
-  });
+  const { db } = await openDurable(t);
   let failing = false;
   syncWritesToDisk(db, (fd) => {
     if (failing) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
