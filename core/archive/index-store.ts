@@ -105,17 +105,6 @@ export interface StoredInstance {
   sha256: string;
 }
 
-/**
- * A stored instance's identity for caches and entity tags: its SHA-256 (the object never changes)
- * and the version of its index row (PostgreSQL's xmin: it changes whenever the row is updated, e.g.
- * when the stored header is rectified), in the order of findStoredInstances.
- */
-export interface InstanceVersion {
-  SOPInstanceUID: string;
-  sha256: string;
-  version: string;
-}
-
 /** A stored instance with its DICOM JSON header as stored (text, BulkDataURI still ''). */
 export interface StoredInstanceMetadata extends StoredInstance {
   metadata: string;
@@ -126,6 +115,16 @@ export interface StoredInstanceMetadata extends StoredInstance {
   BitsAllocated: number | null;
   /** Changes when the record's rectification overlay does ('' when none): part of the ETag. */
   overlayVersion?: string;
+}
+
+/**
+ * WADO-RS metadata of a target: its stored instances with their headers, and the target's version:
+ * a text that changes whenever any of its instances' rows or its study's rectification overlay
+ * changes (null when nothing is stored), for caches and entity tags.
+ */
+export interface TargetMetadata {
+  version: string | null;
+  instances: StoredInstanceMetadata[];
 }
 
 export interface IndexStore {
@@ -157,14 +156,10 @@ export interface IndexStore {
   ): Promise<Set<string>>;
   /** The stored instances of a study, series or instance, in series and instance number order. */
   findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]>;
-  /** The same, with each instance's DICOM JSON header: one query (WADO-RS metadata). */
-  retrieveMetadata(
-    target: RetrieveTarget,
-    /** Only these instances of the target (those a cache does not hold). */
-    SOPInstanceUIDs?: string[],
-  ): Promise<(StoredInstanceMetadata & InstanceVersion)[]>;
-  /** The versions of the target's stored instances (no header read): one light query. */
-  instanceVersions(target: RetrieveTarget): Promise<InstanceVersion[]>;
+  /** The same, with each instance's DICOM JSON header and the target's version: one query. */
+  retrieveMetadata(target: RetrieveTarget): Promise<TargetMetadata>;
+  /** The target's version alone (as retrieveMetadata reads it): one light query. */
+  targetVersion(target: RetrieveTarget): Promise<string | null>;
   counts(): Promise<IndexCounts>;
   ping(): Promise<void>;
   close(): Promise<void>;

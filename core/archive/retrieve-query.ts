@@ -1,20 +1,15 @@
 /**
  * WADO-RS reads of the index (PS3.18 §10.4): the stored instances of a study, series or instance, one
  * statement each, in the order a viewer expects (series, then instance number). Lists of many rows
- * come back as one text: json (queryJsonRows), or for the two reads of WADO-RS metadata, fields and
- * rows joined by separators (rowsText). Metadata comes back as the header's text (instance.
+ * come back as one text: json (queryJsonRows), or for WADO-RS metadata, fields and rows joined by
+ * separators (rowsText). Metadata comes back as the header's text (instance.
  * metadata_text, migration 0007): the viewer API fills in BulkDataURIs and writes it out without a
  * parse where it can.
  */
 import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { StudyScope } from '../grants/grants.js';
 import { scopeCondition, type Sql } from './qido-query.js';
-import type {
-  InstanceVersion,
-  RetrieveTarget,
-  StoredInstance,
-  StoredInstanceMetadata,
-} from './index-store.js';
+import type { RetrieveTarget, StoredInstance, TargetMetadata } from './index-store.js';
 import { queryJsonRows, type SqlQueryable, type SqlRow } from './sql-client.js';
 
 const COLUMNS = `study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
@@ -49,41 +44,44 @@ export async function findStoredInstances(
 }
 
 /**
- * An instance's version: its row (xmin) and the rectification overlay of its patient record
- * (core/data-rights/rectification.ts), so that a rectified header gets a new ETag and cache entry.
- * Every target is one study, $1 of targetWhere: the overlay is looked up once per statement (an
- * uncorrelated subquery), not once per instance.
+ * The version of a target as a whole, for caches and entity tags: the number of its stored instances
+ * and the sum of a 64-bit hash of each one's SOPInstanceUID and row version (xmin, which changes
+ * whenever a row is written: a new instance, a header rectified in the index, an erasure), and the
+ * rectification overlay of its study (core/data-rights/rectification.ts), which changes the served
+ * header without touching the rows. The sum does not depend on the order of the rows, so it needs no
+ * sort, and it cannot reorder the other aggregates of retrieveMetadata (an aggregate with ORDER BY
+ * would: PostgreSQL presorts the input for it). NULL when nothing is stored. Every target is one
+ * study, $1 of targetWhere: the overlay is looked up once per statement. Aggregates the rows of a
+ * subquery `q` that has sop_instance_uid and row_version (xmin::text).
  */
-const VERSION = `xmin::text || '/' || ${overlayVersionSql('$1::text')}`;
+const TARGET_VERSION = `count(*)::text || '/'
+  || sum(hashtextextended(q.sop_instance_uid || ' ' || q.row_version, 0))::text || '/'
+  || ${overlayVersionSql('$1::text')}`;
 
 /** The target study's overlay (rectified patient attributes) as DICOM JSON; '{}' when none. */
 const OVERLAY_JSON = overlayJsonSql('$1::text');
 
 /**
- * Versions only: no jsonb is read, so this stays cheap for a study of thousands of instances (the
- * header is detoasted and printed only for the instances a metadata cache misses). The rows come
- * back as one text (see rowsText): a metadata request of a cached study is this statement alone.
+ * The target's version alone (see TARGET_VERSION): one small row whatever the size of the study, so
+ * a metadata request for a target already served and unchanged is this statement and no other.
  */
-export async function instanceVersions(
+export async function targetVersion(
   sql: SqlQueryable,
   target: RetrieveTarget,
-): Promise<InstanceVersion[]> {
+): Promise<string | null> {
   const where = targetWhere(target);
-  const columns = ['sop_instance_uid', 'sha256', 'version'];
-  const text = `SELECT ${rowsText(columns)} AS rows FROM (SELECT sop_instance_uid, sha256,
-    ${VERSION} AS version FROM instance WHERE ${where.text} ${ORDER}) q`;
-  const [result] = await sql.query<{ rows: string | null }>(text, where.params);
-  return splitRows(result?.rows ?? null, columns.length).map(([uid, sha256, version]) => ({
-    SOPInstanceUID: uid!,
-    sha256: sha256!,
-    version: version!,
-  }));
+  const [row] = await sql.query<{ version: string | null }>(
+    `SELECT ${TARGET_VERSION} AS version
+     FROM (SELECT sop_instance_uid, xmin::text AS row_version FROM instance WHERE ${where.text}) q`,
+    where.params,
+  );
+  return row?.version ?? null;
 }
 
 /**
  * Rows as one text: fields joined by U+001F, rows by U+001E. Every column so sent is a UID, a
- * digest, a number, a version or an object key built from UIDs: none can hold either separator
- * (splitRows checks the count). Building json per row cost PGlite about twice as long (json_agg of
+ * digest, a number or an object key built from UIDs: none can hold either separator (splitRows
+ * checks the count). Building json per row cost PGlite about twice as long (json_agg of
  * json_build_array: 1.8 ms for 286 instances, this 0.9), and PGlite decodes row by row otherwise.
  * NULL is sent as the empty text, which none of these columns holds otherwise.
  */
@@ -105,21 +103,23 @@ function splitRows(text: string | null, width: number): string[][] {
 /** The columns of retrieveMetadata's statement other than the header, in the order sent. */
 const METADATA_ROW = [
   ...COLUMNS.split(',').map((c) => c.trim()),
-  'version',
   'rows',
   'columns',
   'number_of_frames',
   'bits_allocated',
 ] as const;
 
+/**
+ * Every stored instance of the target with its header, and the target's version (TARGET_VERSION)
+ * read in the same statement, so the two always agree.
+ */
 export async function retrieveMetadata(
   sql: SqlQueryable,
   target: RetrieveTarget,
-  SOPInstanceUIDs?: string[],
-): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
-  const where = targetWhere(target, SOPInstanceUIDs);
+): Promise<TargetMetadata> {
+  const where = targetWhere(target);
   // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
-  const text = `SELECT ${COLUMNS}, ${VERSION} AS version,
+  const text = `SELECT ${COLUMNS}, xmin::text AS row_version,
     CASE WHEN ${OVERLAY_JSON} = '{}'::jsonb THEN COALESCE(metadata_text, metadata::text)
          ELSE (metadata || ${OVERLAY_JSON})::text END AS metadata, "rows",
     "columns", number_of_frames, bits_allocated
@@ -127,22 +127,28 @@ export async function retrieveMetadata(
   // One row back: the small columns as one text (rowsText), the headers as one text joined by
   // U+001E, which JSON text never holds unescaped. Headers inside json_agg would be escaped as
   // JSON strings (2-3x the time of reading them), and row by row PGlite decodes every value.
-  const [result] = await sql.query<{ rows: string | null; metadata: string | null }>(
+  const [result] = await sql.query<{
+    rows: string | null;
+    metadata: string | null;
+    version: string | null;
+  }>(
     `SELECT ${rowsText(METADATA_ROW)} AS rows,
-            string_agg(COALESCE(q.metadata, '{}'), E'\\x1e') AS metadata
+            string_agg(COALESCE(q.metadata, '{}'), E'\\x1e') AS metadata,
+            ${TARGET_VERSION} AS version
      FROM (${text}) q`,
     where.params,
   );
-  if (!result?.rows || result.metadata === null) return [];
+  if (!result?.rows || result.metadata === null || result.version === null) {
+    return { version: null, instances: [] };
+  }
   const rows = splitRows(result.rows, METADATA_ROW.length);
   const headers = result.metadata.split('\x1e');
-  return rows.map((values, i) => {
+  const instances = rows.map((values, i) => {
     const row = Object.fromEntries(
       METADATA_ROW.map((column, k) => [column, values[k] === '' ? null : values[k]]),
     );
     return {
       ...toStoredInstance(row),
-      version: row.version as string,
       metadata: headers[i]!,
       Rows: numberOrNull(row.rows),
       Columns: numberOrNull(row.columns),
@@ -150,6 +156,7 @@ export async function retrieveMetadata(
       BitsAllocated: numberOrNull(row.bits_allocated),
     };
   });
+  return { version: result.version, instances };
 }
 
 /** A row of the instance table as a StoredInstance (bigint size: a string from pg, a number from PGlite). */

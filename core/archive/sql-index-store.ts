@@ -13,16 +13,15 @@ import type {
   InstanceRow,
   RetrieveTarget,
   StoredInstance,
-  StoredInstanceMetadata,
-  InstanceVersion,
+  TargetMetadata,
   StoredObject,
 } from './index-store.js';
 import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
 import {
   findInstancesToRetrieve,
   findStoredInstances,
-  instanceVersions,
   retrieveMetadata,
+  targetVersion,
   type RetrieveKeys,
 } from './retrieve-query.js';
 import { findCommittedInstances, type SOPReference } from './commitment-query.js';
@@ -294,15 +293,12 @@ export class SqlIndexStore implements IndexStore {
     return findCommittedInstances(this.sql, references, requester);
   }
 
-  retrieveMetadata(
-    target: RetrieveTarget,
-    SOPInstanceUIDs?: string[],
-  ): Promise<(StoredInstanceMetadata & InstanceVersion)[]> {
-    return retrieveMetadata(this.sql, target, SOPInstanceUIDs);
+  retrieveMetadata(target: RetrieveTarget): Promise<TargetMetadata> {
+    return retrieveMetadata(this.sql, target);
   }
 
-  instanceVersions(target: RetrieveTarget): Promise<InstanceVersion[]> {
-    return instanceVersions(this.sql, target);
+  targetVersion(target: RetrieveTarget): Promise<string | null> {
+    return targetVersion(this.sql, target);
   }
 
   async counts(): Promise<IndexCounts> {

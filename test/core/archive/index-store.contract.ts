@@ -273,6 +273,50 @@ export function indexStoreContract(
   );
 
   test.serial(
+    `${adapter}: a target's version is read with its metadata and moves with every change of its rows`,
+    async (t) => {
+      const StudyInstanceUID = uid();
+      const [first, second] = [uid(), uid()];
+      const add = async (SeriesInstanceUID: string) => {
+        const { object, attributes, metadata } = sample({ StudyInstanceUID, SeriesInstanceUID });
+        await store.beginInstance(object);
+        await store.completeInstance(object, attributes, metadata);
+        return object.SOPInstanceUID;
+      };
+      const study = { StudyInstanceUID };
+      t.is(await store.targetVersion(study), null, 'nothing stored: no version');
+      t.deepEqual(await store.retrieveMetadata(study), { version: null, instances: [] });
+
+      const sop = await add(first);
+      const v1 = await store.targetVersion(study);
+      t.truthy(v1);
+      t.is(await store.targetVersion(study), v1, 'unchanged: the same version');
+      const read = await store.retrieveMetadata(study);
+      t.is(read.version, v1, 'the metadata read carries the same version');
+      t.is(read.instances.length, 1);
+
+      await add(second);
+      const v2 = await store.targetVersion(study);
+      t.not(v2, v1, 'a new instance');
+      t.is(
+        await store.targetVersion({ ...study, SeriesInstanceUID: first }),
+        v1,
+        "the other series' instance is not part of this series' version",
+      );
+
+      await store.sql.query(
+        `UPDATE instance SET metadata = metadata || '{"00081030": {"vr": "LO", "Value": ["New"]}}'
+         WHERE sop_instance_uid = $1`,
+        [sop],
+      );
+      const v3 = await store.targetVersion(study);
+      t.not(v3, v2, 'a header written in the index');
+      t.not(v3, v1);
+      t.is((await store.retrieveMetadata(study)).version, v3);
+    },
+  );
+
+  test.serial(
     `${adapter}: QIDO computed attributes follow instances and series (0006 triggers)`,
     async (t) => {
       const StudyInstanceUID = uid();

@@ -1,7 +1,8 @@
 /**
  * WADO-RS metadata served through the metadata cache: a second request returns the same bytes, an
  * instance added to the study appears, a header rectified in the index (its row updated) is served
- * new with a new ETag, and the cache itself evicts the least recently used texts first.
+ * new with a new ETag, the target's version follows every change, and the cache itself evicts the
+ * least recently used responses first.
  */
 import test from 'ava';
 import type { IndexStore } from '../../../core/archive/index-store.js';
@@ -88,39 +89,39 @@ test.serial(
   },
 );
 
-test('the cache keeps the most recently used texts within its size', (t) => {
+test('the cache keeps the most recently used responses within its size', (t) => {
   const cache = new MetadataCache(10);
-  const key = (n: number) =>
-    MetadataCache.key('http://x', { SOPInstanceUID: `1.${n}`, version: '7' });
-  cache.set(key(1), 'aaaa');
-  cache.set(key(2), 'bbbb');
-  t.is(cache.get(key(1)), 'aaaa'); // 1 is now the most recent
-  cache.set(key(3), 'cccc'); // 12 characters: the least recently used (2) goes
-  t.is(cache.get(key(2)), undefined);
-  t.is(cache.get(key(1)), 'aaaa');
-  t.is(cache.get(key(3)), 'cccc');
-  t.deepEqual(cache.size, { entries: 2, chars: 8 });
-  cache.set(key(4), 'x'.repeat(11)); // larger than the whole cache: not kept, nothing evicted
-  t.deepEqual(cache.size, { entries: 2, chars: 8 });
+  const entry = (text: string) => ({ version: 'v1', body: Buffer.from(text) });
+  cache.set('1', entry('aaaa'));
+  cache.set('2', entry('bbbb'));
+  t.is(cache.get('1')?.body.toString(), 'aaaa'); // 1 is now the most recent
+  cache.set('3', entry('cccc')); // 12 bytes: the least recently used (2) goes
+  t.is(cache.get('2'), undefined);
+  t.is(cache.get('1')?.body.toString(), 'aaaa');
+  t.is(cache.get('3')?.body.toString(), 'cccc');
+  t.deepEqual(cache.size, { entries: 2, bytes: 8 });
+  cache.set('4', entry('x'.repeat(11))); // larger than the whole cache: not kept, nothing evicted
+  t.deepEqual(cache.size, { entries: 2, bytes: 8 });
+  cache.set('1', entry('aaaaaa')); // replacing an entry counts its new size only
+  t.deepEqual(cache.size, { entries: 2, bytes: 10 });
+  cache.delete('3');
+  t.deepEqual(cache.size, { entries: 1, bytes: 6 });
 });
 
 test.serial(
-  "a target's first read takes one index query (headers and versions together), later reads list versions only",
+  "a target's first read takes one index query (headers and version together), later reads its version only",
   async (t) => {
     const index = lightbox.services.index;
     const calls: string[] = [];
-    const original = { versions: index.instanceVersions, metadata: index.retrieveMetadata };
-    index.instanceVersions = (...args) => (
-      calls.push('versions'),
-      original.versions.apply(index, args)
-    );
+    const original = { version: index.targetVersion, metadata: index.retrieveMetadata };
+    index.targetVersion = (...args) => (calls.push('version'), original.version.apply(index, args));
     index.retrieveMetadata = (...args) => (
       calls.push('metadata'),
       original.metadata.apply(index, args)
     );
     t.teardown(() =>
       Object.assign(index, {
-        instanceVersions: original.versions,
+        targetVersion: original.version,
         retrieveMetadata: original.metadata,
       }),
     );
@@ -138,8 +139,8 @@ test.serial(
     t.is(await third.text(), firstText);
     t.deepEqual(
       calls,
-      ['metadata', 'versions', 'versions'],
-      'then versions only, texts from the cache',
+      ['metadata', 'version', 'version'],
+      'then its version only, the response kept',
     );
   },
 );
