@@ -1,6 +1,7 @@
 /**
  * `npm run bench:dicomweb -- [--search-studies 2000] [--passes 2] [--qido-requests 60] [--entry dist|source]
- *  [--targets lightbox,orthanc] [--only REGEX] [--cpu-prof DIR] [--out FILE]`
+ *  [--targets lightbox,orthanc] [--only REGEX] [--cpu-prof DIR] [--lightbox-env K=V]
+ *  [--node-arg=--OPT] [--out FILE]`
  *
  * DICOMweb read performance, Lightbox against Orthanc 1.10 with its DICOMweb plugin on the same
  * corpus: both servers are started on fresh storage and receive the CT corpus (7 studies, 2,002
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'lightbox-env': { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
   },
 });
@@ -67,7 +69,7 @@ async function start(name: TargetName): Promise<Target> {
       : await startLightboxProcess({
           entry: values.entry === 'source' ? 'source' : 'dist',
           cpuProfileDirectory: values['cpu-prof'] && path.resolve(values['cpu-prof']),
-          nodeArgs: ['--heap-growing-percent=300'],
+          nodeArgs: ['--heap-growing-percent=300', ...values['node-arg']],
           env: {
             LIGHTBOX_API_TOKEN: token,
             ...Object.fromEntries(values['lightbox-env'].map((kv) => kv.split('=', 2))),
@@ -153,7 +155,14 @@ const report = {
     encoding: 'utf8',
   }).trim(),
   corpus: { ct: corpus, search },
-  options: { passes, searchStudies, entry: values.entry, targets },
+  options: {
+    passes,
+    searchStudies,
+    entry: values.entry,
+    targets,
+    lightboxEnv: values['lightbox-env'],
+    nodeArgs: values['node-arg'],
+  },
   ingestSeconds: {} as Record<string, number>,
   matches: {} as Record<string, Record<string, number>>,
   results: [] as Record<string, unknown>[],
