@@ -35,7 +35,8 @@ async function lockedPglite(directory: string, purpose: string): Promise<SqlClie
     throw error;
   }
   return {
-    query: (text, params) => client.query(text, params),
+    // Options too: an audit insert marked background must stay behind searches (sql-client.ts).
+    query: (text, params, options) => client.query(text, params, options),
     exec: (script) => client.exec(script),
     transaction: (fn) => client.transaction(fn),
     async close() {

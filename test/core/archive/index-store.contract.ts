@@ -272,6 +272,34 @@ export function indexStoreContract(
     },
   );
 
+  if (adapter === 'pglite') {
+    test.serial(
+      `${adapter}: the store's client keeps background statements behind others`,
+      async (t) => {
+        // The audit trail writes in the background (core/audit/sql-audit-log.ts): on PGlite's one
+        // connection a search must not wait for, or be batched with, an audit insert.
+        const sql = store.sql;
+        await sql.query(
+          'CREATE TABLE background_order (n integer GENERATED ALWAYS AS IDENTITY, what text)',
+        );
+        const insert = 'INSERT INTO background_order (what) VALUES ($1)';
+        await Promise.all([
+          sql.query(insert, ['first']),
+          sql.query(insert, ['background'], { background: true }),
+          sql.query(insert, ['foreground']),
+        ]);
+        const rows = await sql.query<{ what: string }>(
+          'SELECT what FROM background_order ORDER BY n',
+        );
+        t.deepEqual(
+          rows.map((r) => r.what),
+          ['first', 'foreground', 'background'],
+        );
+        await sql.query('DROP TABLE background_order');
+      },
+    );
+  }
+
   test.serial(
     `${adapter}: a target's version is read with its metadata and moves with every change of its rows`,
     async (t) => {
