@@ -105,16 +105,21 @@ export interface StoredInstance {
   sha256: string;
 }
 
-/** A stored instance with its DICOM JSON header as stored (text, BulkDataURI still ''). */
-export interface StoredInstanceMetadata extends StoredInstance {
+/**
+ * A stored instance with its DICOM JSON header as stored (text, BulkDataURI still ''): what WADO-RS
+ * metadata needs of it, and nothing else.
+ */
+export interface StoredInstanceMetadata extends Pick<
+  StoredInstance,
+  'StudyInstanceUID' | 'SeriesInstanceUID' | 'SOPInstanceUID' | 'TransferSyntaxUID' | 'size'
+> {
   metadata: string;
+  InstanceNumber: number | null;
   /** Image Pixel Module attributes of the header (PS3.3 §C.7.6.3), null when absent. */
   Rows: number | null;
   Columns: number | null;
   NumberOfFrames: number | null;
   BitsAllocated: number | null;
-  /** Changes when the record's rectification overlay does ('' when none): part of the ETag. */
-  overlayVersion?: string;
 }
 
 /**

@@ -9,7 +9,12 @@
 import { overlayJsonSql, overlayVersionSql } from '../data-rights/rectification.js';
 import type { StudyScope } from '../grants/grants.js';
 import { scopeCondition, type Sql } from './qido-query.js';
-import type { RetrieveTarget, StoredInstance, TargetMetadata } from './index-store.js';
+import type {
+  RetrieveTarget,
+  StoredInstance,
+  StoredInstanceMetadata,
+  TargetMetadata,
+} from './index-store.js';
 import { queryJsonRows, type SqlQueryable, type SqlRow } from './sql-client.js';
 
 const COLUMNS = `study_instance_uid, series_instance_uid, sop_instance_uid, sop_class_uid,
@@ -102,7 +107,11 @@ function splitRows(text: string | null, width: number): string[][] {
 
 /** The columns of retrieveMetadata's statement other than the header, in the order sent. */
 const METADATA_ROW = [
-  ...COLUMNS.split(',').map((c) => c.trim()),
+  'series_instance_uid',
+  'sop_instance_uid',
+  'transfer_syntax_uid',
+  'size',
+  'instance_number',
   'rows',
   'columns',
   'number_of_frames',
@@ -111,7 +120,9 @@ const METADATA_ROW = [
 
 /**
  * Every stored instance of the target with its header, and the target's version (TARGET_VERSION)
- * read in the same statement, so the two always agree.
+ * read in the same statement, so the two always agree. The statement does not sort: sorting the
+ * rows with their headers was most of its time in PGlite (2-3x that of reading them), and more on a
+ * first run, before V8 optimises PGlite's code; byOrder does it here on the small columns.
  */
 export async function retrieveMetadata(
   sql: SqlQueryable,
@@ -119,14 +130,15 @@ export async function retrieveMetadata(
 ): Promise<TargetMetadata> {
   const where = targetWhere(target);
   // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
-  const text = `SELECT ${COLUMNS}, xmin::text AS row_version,
+  const text = `SELECT ${METADATA_ROW.map((c) => `"${c}"`).join(', ')},
+    xmin::text AS row_version,
     CASE WHEN ${OVERLAY_JSON} = '{}'::jsonb THEN COALESCE(metadata_text, metadata::text)
-         ELSE (metadata || ${OVERLAY_JSON})::text END AS metadata, "rows",
-    "columns", number_of_frames, bits_allocated
-    FROM instance WHERE ${where.text} ${ORDER}`;
+         ELSE (metadata || ${OVERLAY_JSON})::text END AS metadata
+    FROM instance WHERE ${where.text}`;
   // One row back: the small columns as one text (rowsText), the headers as one text joined by
-  // U+001E, which JSON text never holds unescaped. Headers inside json_agg would be escaped as
-  // JSON strings (2-3x the time of reading them), and row by row PGlite decodes every value.
+  // U+001E, which JSON text never holds unescaped; both aggregates see the rows in the same order.
+  // Headers inside json_agg would be escaped as JSON strings (2-3x the time of reading them), and
+  // row by row PGlite decodes every value.
   const [result] = await sql.query<{
     rows: string | null;
     metadata: string | null;
@@ -143,20 +155,40 @@ export async function retrieveMetadata(
   }
   const rows = splitRows(result.rows, METADATA_ROW.length);
   const headers = result.metadata.split('\x1e');
-  const instances = rows.map((values, i) => {
-    const row = Object.fromEntries(
-      METADATA_ROW.map((column, k) => [column, values[k] === '' ? null : values[k]]),
-    );
-    return {
-      ...toStoredInstance(row),
+  const instances = rows.map(
+    ([series, sop, ts, size, number, rows, columns, frames, bits], i): StoredInstanceMetadata => ({
+      StudyInstanceUID: target.StudyInstanceUID,
+      SeriesInstanceUID: series!,
+      SOPInstanceUID: sop!,
+      TransferSyntaxUID: ts!,
+      size: Number(size),
       metadata: headers[i]!,
-      Rows: numberOrNull(row.rows),
-      Columns: numberOrNull(row.columns),
-      NumberOfFrames: numberOrNull(row.number_of_frames),
-      BitsAllocated: numberOrNull(row.bits_allocated),
-    };
-  });
-  return { version: result.version, instances };
+      InstanceNumber: numberOrEmpty(number),
+      Rows: numberOrEmpty(rows),
+      Columns: numberOrEmpty(columns),
+      NumberOfFrames: numberOrEmpty(frames),
+      BitsAllocated: numberOrEmpty(bits),
+    }),
+  );
+  return { version: result.version, instances: instances.sort(byOrder) };
+}
+
+/** A number column of rowsText: '' is NULL. */
+function numberOrEmpty(value: string | undefined): number | null {
+  return value === '' ? null : numberOrNull(value);
+}
+
+/**
+ * The order of ORDER (series, then instance number with the unnumbered last, then SOPInstanceUID),
+ * comparing UIDs by code unit: UIDs hold only digits and dots.
+ */
+function byOrder(a: StoredInstanceMetadata, b: StoredInstanceMetadata): number {
+  const compare = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    compare(a.SeriesInstanceUID, b.SeriesInstanceUID) ||
+    (a.InstanceNumber ?? Infinity) - (b.InstanceNumber ?? Infinity) ||
+    compare(a.SOPInstanceUID, b.SOPInstanceUID)
+  );
 }
 
 /** A row of the instance table as a StoredInstance (bigint size: a string from pg, a number from PGlite). */

@@ -345,6 +345,44 @@ export function indexStoreContract(
   );
 
   test.serial(
+    `${adapter}: metadata comes by series, then instance number, unnumbered last`,
+    async (t) => {
+      const StudyInstanceUID = uid();
+      const [a, b] = [uid(), uid()].sort();
+      const stored: [string, number | null][] = [
+        [b, 1],
+        [a, null],
+        [a, 10],
+        [b, null],
+        [a, 2],
+      ];
+      for (const [SeriesInstanceUID, InstanceNumber] of stored) {
+        const { object, attributes, metadata } = sample({
+          StudyInstanceUID,
+          SeriesInstanceUID,
+          InstanceNumber,
+        });
+        await store.beginInstance(object);
+        await store.completeInstance(object, attributes, metadata);
+      }
+      const { instances } = await store.retrieveMetadata({ StudyInstanceUID });
+      t.deepEqual(
+        instances.map((i) => [i.SeriesInstanceUID, i.InstanceNumber]),
+        [
+          [a, 2],
+          [a, 10],
+          [a, null],
+          [b, 1],
+          [b, null],
+        ],
+      );
+      t.true(
+        instances.every((i) => i.StudyInstanceUID === StudyInstanceUID && i.size === 5_000_000_000),
+      );
+    },
+  );
+
+  test.serial(
     `${adapter}: QIDO computed attributes follow instances and series (0006 triggers)`,
     async (t) => {
       const StudyInstanceUID = uid();
