@@ -72,9 +72,23 @@ async function initialiseDataDirectory(directory: string): Promise<void> {
   }
 }
 
+/**
+ * When a background statement (QueryOptions.background: the audit trail's inserts) may run: once
+ * nothing else has been sent to the database for `idleMs`, or once the oldest has waited
+ * `maxWaitMs`. A statement that arrives while one runs waits for it: without the idle time, a
+ * viewer's next request (a millisecond after the last answer) found an audit insert running and
+ * waited for it and its commit (about 2 ms for a 101-study search).
+ */
+export interface BackgroundPolicy {
+  idleMs: number;
+  maxWaitMs: number;
+}
+
+export const DEFAULT_BACKGROUND_POLICY: BackgroundPolicy = { idleMs: 20, maxWaitMs: 1000 };
+
 export async function createPgliteThreadClient(
   directory: string,
-  options: { analyze?: AnalyzePolicy } = {},
+  options: { analyze?: AnalyzePolicy; background?: BackgroundPolicy } = {},
 ): Promise<SqlClient> {
   await initialiseDataDirectory(directory);
   const worker = startThread(directory, options.analyze);
@@ -103,7 +117,7 @@ export async function createPgliteThreadClient(
   worker.on('error', failAll);
   worker.on('exit', () => failAll(new Error('PGlite thread exited')));
 
-  const call = (request: Unnumbered<PgliteRequest>) => {
+  const send = (request: Unnumbered<PgliteRequest>) => {
     if (closed) return Promise.reject(toIndexError(new Error('PGlite thread is closed')));
     const id = nextId++;
     return new Promise<PgliteResponse & { ok: true }>((resolve, reject) => {
@@ -111,13 +125,21 @@ export async function createPgliteThreadClient(
       worker.postMessage({ ...request, id });
     });
   };
+  // Everything but background statements counts as activity (transactions included).
+  const activity = new Activity();
+  const call = (request: Unnumbered<PgliteRequest>) => activity.during(send(request));
 
   const session = (tx?: number): SqlQueryable => ({
     query: async <Row extends SqlRow>(text: string, params?: unknown[]) =>
       ((await call({ op: 'query', text, params, tx })).rows ?? []) as Row[],
     exec: async (text) => void (await call({ op: 'exec', text, tx })),
   });
-  const batcher = new StatementBatcher(call);
+  const batcher = new StatementBatcher(
+    call,
+    send,
+    activity,
+    options.background ?? DEFAULT_BACKGROUND_POLICY,
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -138,6 +160,7 @@ export async function createPgliteThreadClient(
     },
     close: () =>
       (closing ??= (async () => {
+        batcher.stop();
         if (!closed) await call({ op: 'close' }).catch(() => undefined);
         closed = true;
         await worker.terminate();
@@ -153,6 +176,31 @@ interface WaitingStatement {
   params?: unknown[];
   resolve: (rows: unknown[]) => void;
   reject: (error: unknown) => void;
+  /** performance.now() when it was queued. */
+  queuedAt: number;
+}
+
+type Call = (request: Unnumbered<PgliteRequest>) => Promise<PgliteResponse & { ok: true }>;
+
+/** Requests in flight to the database, and when the last one ended. */
+class Activity {
+  private inFlight = 0;
+  private lastEnded = -Infinity;
+
+  during<T>(request: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const end = () => {
+      this.inFlight--;
+      this.lastEnded = performance.now();
+    };
+    request.then(end, end);
+    return request;
+  }
+
+  /** How long nothing has been in flight, ms (0 while something is). */
+  idleFor(now: number): number {
+    return this.inFlight > 0 ? 0 : now - this.lastEnded;
+  }
 }
 
 /**
@@ -161,50 +209,85 @@ interface WaitingStatement {
  * go to the thread together, when it is free, as ONE transaction with one commit and one message.
  * A batch that fails is replayed statement by statement, so that each caller gets its own result or
  * error, exactly as if its statement had run alone: every statement stays atomic by itself.
- * Background statements (QueryOptions) wait in a queue of their own and run, one at a time and
- * never in a batch with others, only when no other statement is waiting.
+ * Background statements (QueryOptions) wait in a queue of their own and run one at a time, never
+ * in a batch with others, when no other statement waits and the database has been idle for a
+ * while (BackgroundPolicy).
  */
 class StatementBatcher {
   private readonly waiting: WaitingStatement[] = [];
   private readonly background: WaitingStatement[] = [];
   private busy = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly call: (
-      request: Unnumbered<PgliteRequest>,
-    ) => Promise<PgliteResponse & { ok: true }>,
+    private readonly call: Call,
+    /** Sends without counting as activity: for background statements. */
+    private readonly sendQuietly: Call,
+    private readonly activity: Activity,
+    private readonly policy: BackgroundPolicy,
   ) {}
 
   query(text: string, params?: unknown[], background = false): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      (background ? this.background : this.waiting).push({ text, params, resolve, reject });
+      const statement = { text, params, resolve, reject, queuedAt: performance.now() };
+      (background ? this.background : this.waiting).push(statement);
       this.next();
     });
   }
 
+  /** At close: background statements not yet sent fail instead of waiting forever. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const { reject } of this.background.splice(0)) {
+      reject(toIndexError(new Error('PGlite thread is closed')));
+    }
+  }
+
   private next(): void {
     if (this.busy) return;
-    const batch =
-      this.waiting.length > 0 ? this.waiting.splice(0, MAX_BATCH) : this.background.splice(0, 1);
-    if (batch.length === 0) return;
+    if (this.waiting.length > 0) {
+      this.start(this.waiting.splice(0, MAX_BATCH), this.call);
+      return;
+    }
+    const oldest = this.background[0];
+    if (oldest === undefined) return;
+    const now = performance.now();
+    const idle = this.policy.idleMs - this.activity.idleFor(now);
+    const overdue = this.policy.maxWaitMs - (now - oldest.queuedAt);
+    if (idle <= 0 || overdue <= 0) {
+      this.start(this.background.splice(0, 1), this.sendQuietly);
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.next();
+        },
+        Math.max(1, Math.min(Math.max(idle, this.policy.idleMs / 4), overdue)),
+      );
+      this.timer.unref();
+    }
+  }
+
+  private start(batch: WaitingStatement[], call: Call): void {
     this.busy = true;
-    void this.run(batch).finally(() => {
+    void this.run(batch, call).finally(() => {
       this.busy = false;
       this.next();
     });
   }
 
-  private async run(batch: WaitingStatement[]): Promise<void> {
+  private async run(batch: WaitingStatement[], call: Call): Promise<void> {
     if (batch.length > 1) {
       const statements = batch.map(({ text, params }) => ({ text, params }));
-      const done = await this.call({ op: 'batch', statements }).catch(() => undefined);
+      const done = await call({ op: 'batch', statements }).catch(() => undefined);
       if (done?.results) {
         batch.forEach((statement, i) => statement.resolve(done.results![i] ?? []));
         return;
       }
     }
     for (const { text, params, resolve, reject } of batch) {
-      await this.call({ op: 'query', text, params }).then((r) => resolve(r.rows ?? []), reject);
+      await call({ op: 'query', text, params }).then((r) => resolve(r.rows ?? []), reject);
     }
   }
 }

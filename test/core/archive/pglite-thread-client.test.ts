@@ -107,6 +107,39 @@ test('background statements run only when no other statement waits, and one at a
   );
 });
 
+test('a background statement waits for the database to be idle, but no longer than its maximum wait', async (t) => {
+  const sql = await openClient(t, { background: { idleMs: 400, maxWaitMs: 1500 } });
+  await sql.exec('CREATE TABLE log (n integer GENERATED ALWAYS AS IDENTITY, what text)');
+  const insert = 'INSERT INTO log (what) VALUES ($1)';
+  /** A viewer's requests, one every 40 ms (never 400 ms idle) for `ms`. */
+  const busyFor = async (ms: number, name: string) => {
+    const until = performance.now() + ms;
+    for (let i = 0; performance.now() < until; i++) {
+      await sql.query(insert, [`${name} ${i}`]);
+      await setTimeout(40);
+    }
+  };
+  const order = async () =>
+    (await sql.query<{ what: string }>('SELECT what FROM log ORDER BY n')).map((r) => r.what);
+
+  const first = sql.query(insert, ['background 1'], { background: true });
+  await busyFor(800, 'a');
+  await first;
+  const afterIdle = await order();
+  t.is(afterIdle.at(-1), 'background 1', 'it waited until the requests stopped');
+
+  const second = sql.query(insert, ['background 2'], { background: true });
+  await busyFor(2500, 'b');
+  await second;
+  const all = await order();
+  const at = all.indexOf('background 2');
+  t.true(
+    all.slice(0, at).some((w) => w.startsWith('b ')) &&
+      all.slice(at).some((w) => w.startsWith('b ')),
+    'under steady load it ran once it had waited its maximum, between two requests',
+  );
+});
+
 test('the thread analyses its tables once quiet after enough writes, never inside a transaction', async (t) => {
   const sql = await openClient(t, { analyze: { afterWrites: 5, idleMs: 200 } });
   const analysed = async (q: Pick<SqlClient, 'query'> = sql) =>
