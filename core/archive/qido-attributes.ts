@@ -104,6 +104,8 @@ export const QIDO_ATTRIBUTES: readonly QidoAttribute[] = [
   attribute('Rows', '00280010', 'US', 'instance', 'i."rows"'),
   attribute('Columns', '00280011', 'US', 'instance', 'i."columns"'),
   attribute('NumberOfFrames', '00280008', 'IS', 'instance', 'i.number_of_frames'),
+  // Kept from the header by a trigger (migrations/0009_instance_bits_allocated.sql).
+  attribute('BitsAllocated', '00280100', 'US', 'instance', 'i.bits_allocated'),
 ];
 
 const BY_TAG = new Map(QIDO_ATTRIBUTES.map((a) => [a.tag, a]));
@@ -122,8 +124,8 @@ export function isAtOrAbove(attributeLevel: QidoLevel, level: QidoLevel): boolea
 
 /**
  * Indexed attributes each level returns by default (PS3.18 Tables 10.6.3-3, -4, -5). Attributes
- * that the index does not hold (TimezoneOffsetFromUTC, BitsAllocated…) come from instance metadata:
- * see DEFAULT_METADATA_TAGS. RetrieveURL and InstanceAvailability are added by the caller.
+ * that the index does not hold (PerformedProcedureStepStartDate…) come from instance metadata: see
+ * DEFAULT_METADATA_TAGS. RetrieveURL and InstanceAvailability are added by the caller.
  */
 export const DEFAULT_ATTRIBUTES: Readonly<Record<QidoLevel, readonly string[]>> = {
   study: [
@@ -155,18 +157,20 @@ export const DEFAULT_ATTRIBUTES: Readonly<Record<QidoLevel, readonly string[]>> 
     'InstanceNumber',
     'Rows',
     'Columns',
+    'BitsAllocated',
     'NumberOfFrames',
   ],
 };
 
 /**
  * Default attributes that only the instance metadata holds: PerformedProcedureStepStartDate/Time
- * (series, PS3.18 Table 10.6.3-4) and BitsAllocated (instance, Table 10.6.3-5).
+ * (series, PS3.18 Table 10.6.3-4). BitsAllocated (instance, Table 10.6.3-5) is a column, so a
+ * default instance search reads no header.
  */
 export const DEFAULT_METADATA_TAGS: Readonly<Record<QidoLevel, readonly string[]>> = {
   study: [],
   series: ['00400244', '00400245'],
-  instance: ['00280100'],
+  instance: [],
 };
 
 export function attributesByKeyword(keywords: readonly string[]): QidoAttribute[] {

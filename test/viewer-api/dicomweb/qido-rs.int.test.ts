@@ -283,6 +283,11 @@ function qidoTests(backend: string, index: () => Promise<Record<string, unknown>
     t.true(
       inSeries.every((i) => i['00280010'].Value?.[0] === 8 && i['00280100'].Value?.[0] === 16),
     );
+    // BitsAllocated is an index column (0009): it can be matched too.
+    const by = (BitsAllocated: number) =>
+      client.searchForInstances({ ...series, queryParams: { BitsAllocated } });
+    t.is((await by(16)).length, 3);
+    t.is((await by(8)).length, 0);
     const second = await client.searchForInstances({
       ...series,
       queryParams: { InstanceNumber: 2 },
