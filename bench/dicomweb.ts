@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCorpus } from './corpus.js';
 import { httpRequests, scenarios, type Scenario } from './dicomweb-scenarios.js';
+import { curlAvailable, runCurlLoad } from './curl-load.js';
 import { get, keepAliveAgent, percentile, runLoad, type LoadResult } from './http-load.js';
 import { REPOSITORY, startLightboxProcess } from './lightbox-process.js';
 import { startOrthanc } from './orthanc.js';
@@ -130,20 +131,26 @@ interface Measured extends LoadResult {
   othersCores: number;
 }
 
+/** Study retrieves (141 MB bodies) by curl when it is there: see curl-load.ts. */
+const useCurl = await curlAvailable();
+
 async function measure(target: Target, scenario: Scenario): Promise<Measured> {
   const requests = httpRequests(scenario, target.root, target.headers);
+  const load = scenario.group === 'retrieve' && useCurl ? runCurlLoad : runLoad;
   // Warm-up: a few of the scenario's own requests (connections, caches of the file system).
-  await runLoad(
+  await load(
     requests.slice(0, Math.min(requests.length, scenario.group === 'retrieve' ? 1 : 5)),
     1,
   );
   const machine = machineBusySeconds();
   const cpu = processCpu(target.server.pid);
   const harness = process.cpuUsage();
-  const result = await runLoad(requests, scenario.concurrency);
+  const result = await load(requests, scenario.concurrency);
   const serverCpuS = processCpu(target.server.pid) - cpu;
   const own = process.cpuUsage(harness);
-  const others = machineBusySeconds() - machine - serverCpuS - (own.user + own.system) / 1e6;
+  // The harness's own CPU, and that of its curl clients (curl-load.ts), is not the others'.
+  const clientCpuS = (own.user + own.system) / 1e6 + (result.clientCpuS ?? 0);
+  const others = machineBusySeconds() - machine - serverCpuS - clientCpuS;
   return { ...result, serverCpuS, othersCores: others / (result.wallMs / 1000) };
 }
 
@@ -162,6 +169,7 @@ const report = {
     targets,
     lightboxEnv: values['lightbox-env'],
     nodeArgs: values['node-arg'],
+    retrieveClient: useCurl ? 'curl' : 'node:http',
   },
   ingestSeconds: {} as Record<string, number>,
   matches: {} as Record<string, Record<string, number>>,
@@ -226,6 +234,10 @@ try {
         serverCpuMsPerRequest: round(
           (runs.reduce((s, r) => s + r.serverCpuS, 0) * 1000) / latencies.length,
         ),
+        // Only when the requests ran in curl processes (curl-load.ts).
+        clientCpuMsPerRequest: runs.some((r) => r.clientCpuS !== undefined)
+          ? round((runs.reduce((s, r) => s + (r.clientCpuS ?? 0), 0) * 1000) / latencies.length)
+          : undefined,
         othersCoresMax: round(Math.max(...runs.map((r) => r.othersCores))),
         notOk: runs.reduce((s, r) => s + r.requests - (r.statuses.ok ?? 0), 0),
       });

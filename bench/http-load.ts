@@ -59,6 +59,8 @@ export interface LoadResult {
   bytes: number;
   latenciesMs: number[];
   statuses: Record<string, number>;
+  /** CPU seconds of client processes, when the load ran in them (curl-load.ts). */
+  clientCpuS?: number;
 }
 
 /**
