@@ -145,7 +145,7 @@ export async function createPgliteThreadClient(
   return {
     ...session(),
     query: async <Row extends SqlRow>(text: string, params?: unknown[], options?: QueryOptions) =>
-      (await batcher.query(text, params, options?.background)) as Row[],
+      (await batcher.query(text, params, options)) as Row[],
     async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
       const { tx } = await call({ op: 'begin' });
       let result: T;
@@ -174,6 +174,7 @@ const MAX_BATCH = 64;
 interface WaitingStatement {
   text: string;
   params?: unknown[];
+  planForValues?: boolean;
   resolve: (rows: unknown[]) => void;
   reject: (error: unknown) => void;
   /** performance.now() when it was queued. */
@@ -227,10 +228,18 @@ class StatementBatcher {
     private readonly policy: BackgroundPolicy,
   ) {}
 
-  query(text: string, params?: unknown[], background = false): Promise<unknown[]> {
+  query(text: string, params?: unknown[], options: QueryOptions = {}): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      const statement = { text, params, resolve, reject, queuedAt: performance.now() };
-      (background ? this.background : this.waiting).push(statement);
+      const { planForValues } = options;
+      const statement = {
+        text,
+        params,
+        planForValues,
+        resolve,
+        reject,
+        queuedAt: performance.now(),
+      };
+      (options.background ? this.background : this.waiting).push(statement);
       this.next();
     });
   }
@@ -279,15 +288,22 @@ class StatementBatcher {
 
   private async run(batch: WaitingStatement[], call: Call): Promise<void> {
     if (batch.length > 1) {
-      const statements = batch.map(({ text, params }) => ({ text, params }));
+      const statements = batch.map(({ text, params, planForValues }) => ({
+        text,
+        params,
+        planForValues,
+      }));
       const done = await call({ op: 'batch', statements }).catch(() => undefined);
       if (done?.results) {
         batch.forEach((statement, i) => statement.resolve(done.results![i] ?? []));
         return;
       }
     }
-    for (const { text, params, resolve, reject } of batch) {
-      await call({ op: 'query', text, params }).then((r) => resolve(r.rows ?? []), reject);
+    for (const { text, params, planForValues, resolve, reject } of batch) {
+      await call({ op: 'query', text, params, planForValues }).then(
+        (r) => resolve(r.rows ?? []),
+        reject,
+      );
     }
   }
 }

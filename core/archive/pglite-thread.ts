@@ -15,9 +15,21 @@ import { PGLITE_OPTIONS } from './pglite-options.js';
 import { PreparedStatements } from './pglite-prepared.js';
 
 export type PgliteRequest =
-  | { id: number; op: 'query'; text: string; params?: unknown[]; tx?: number }
+  | {
+      id: number;
+      op: 'query';
+      text: string;
+      params?: unknown[];
+      tx?: number;
+      /** Never prepared: planned for its values at every run (QueryOptions.planForValues). */
+      planForValues?: boolean;
+    }
   | { id: number; op: 'exec'; text: string; tx?: number }
-  | { id: number; op: 'batch'; statements: { text: string; params?: unknown[] }[] }
+  | {
+      id: number;
+      op: 'batch';
+      statements: { text: string; params?: unknown[]; planForValues?: boolean }[];
+    }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
@@ -128,7 +140,7 @@ async function main(): Promise<void> {
               const result = await target(request.tx).query(request.text, request.params);
               return reply({ id: request.id, ok: true, rows: result.rows });
             }
-            await prepared.prepare(request.text, request.params);
+            if (!request.planForValues) await prepared.prepare(request.text, request.params);
             const result = await prepared.query(db, request.text, request.params);
             return reply({ id: request.id, ok: true, rows: result.rows });
           }
@@ -137,7 +149,9 @@ async function main(): Promise<void> {
             return reply({ id: request.id, ok: true });
           case 'batch': {
             // One transaction, one commit for statements that arrived together (group commit).
-            for (const { text, params } of request.statements) await prepared.prepare(text, params);
+            for (const { text, params, planForValues } of request.statements) {
+              if (!planForValues) await prepared.prepare(text, params);
+            }
             const results = await db.transaction(async (tx) => {
               const out: unknown[][] = [];
               for (const { text, params } of request.statements) {

@@ -91,7 +91,7 @@ export async function searchIndex(
 ): Promise<QidoResult> {
   if (query.level !== level) throw new LightboxError('Internal', 'QIDO query of another level');
   const { text, params } = buildQidoSql(query);
-  const rows = await queryJsonRows(sql, text, params);
+  const rows = await queryJsonRows(sql, text, params, { planForValues: true });
   return {
     matches: rows.slice(0, query.limit).map((row) => rowToDicomJson(row, query)),
     more: rows.length > query.limit,

@@ -107,6 +107,25 @@ test('background statements run only when no other statement waits, and one at a
   );
 });
 
+test('a statement seen twice is prepared, unless it asks to be planned for its values', async (t) => {
+  const sql = await openClient(t);
+  const prepared = async () =>
+    (
+      await sql.query<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements ORDER BY statement',
+      )
+    ).map((r) => r.statement);
+  const generic = 'SELECT $1::int + 1 AS n';
+  const perValues = 'SELECT $1::int + 2 AS n';
+  for (let i = 0; i < 3; i++) {
+    t.deepEqual(await sql.query(generic, [i]), [{ n: i + 1 }]);
+    t.deepEqual(await sql.query(perValues, [i], { planForValues: true }), [{ n: i + 2 }]);
+  }
+  const statements = await prepared();
+  t.true(statements.some((s) => s.includes(generic)));
+  t.false(statements.some((s) => s.includes(perValues)));
+});
+
 test('a background statement waits for the database to be idle, but no longer than its maximum wait', async (t) => {
   const sql = await openClient(t, { background: { idleMs: 400, maxWaitMs: 1500 } });
   await sql.exec('CREATE TABLE log (n integer GENERATED ALWAYS AS IDENTITY, what text)');
