@@ -44,6 +44,14 @@ interface OpenTransaction {
   done: Promise<void>;
 }
 
+/**
+ * Whether a statement may be prepared: not one to be planned for its values (planForValues) when it
+ * has values; without parameters its constants are in the text, and a prepared plan is as good.
+ */
+function preparable(statement: { params?: unknown[]; planForValues?: boolean }): boolean {
+  return !statement.planForValues || !statement.params?.length;
+}
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('pglite-thread must run in a worker thread');
@@ -140,7 +148,7 @@ async function main(): Promise<void> {
               const result = await target(request.tx).query(request.text, request.params);
               return reply({ id: request.id, ok: true, rows: result.rows });
             }
-            if (!request.planForValues) await prepared.prepare(request.text, request.params);
+            if (preparable(request)) await prepared.prepare(request.text, request.params);
             const result = await prepared.query(db, request.text, request.params);
             return reply({ id: request.id, ok: true, rows: result.rows });
           }
@@ -149,8 +157,8 @@ async function main(): Promise<void> {
             return reply({ id: request.id, ok: true });
           case 'batch': {
             // One transaction, one commit for statements that arrived together (group commit).
-            for (const { text, params, planForValues } of request.statements) {
-              if (!planForValues) await prepared.prepare(text, params);
+            for (const statement of request.statements) {
+              if (preparable(statement)) await prepared.prepare(statement.text, statement.params);
             }
             const results = await db.transaction(async (tx) => {
               const out: unknown[][] = [];

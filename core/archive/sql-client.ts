@@ -22,8 +22,9 @@ export interface QueryOptions {
    * A search whose best plan depends on its values (skewed data: a CT series of 143 instances next
    * to thousands of one): PGlite plans it for its values at every run instead of preparing it, whose
    * generic plan, costed for the average series, joined study and patient again for every instance
-   * (instances of a 143-instance series: 2.5-3.2 ms planned each time, 5 ms prepared). A server (pg)
-   * plans each unnamed statement for its values anyway.
+   * (instances of a 143-instance series: 2.5-3.2 ms planned each time, 5 ms prepared). One without
+   * parameters is still prepared: its values are in its text. A server (pg) plans each unnamed
+   * statement for its values anyway.
    */
   planForValues?: boolean;
 }

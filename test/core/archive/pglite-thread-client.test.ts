@@ -107,7 +107,7 @@ test('background statements run only when no other statement waits, and one at a
   );
 });
 
-test('a statement seen twice is prepared, unless it asks to be planned for its values', async (t) => {
+test('a statement seen twice is prepared, unless it asks to be planned for its values and has some', async (t) => {
   const sql = await openClient(t);
   const prepared = async () =>
     (
@@ -117,13 +117,19 @@ test('a statement seen twice is prepared, unless it asks to be planned for its v
     ).map((r) => r.statement);
   const generic = 'SELECT $1::int + 1 AS n';
   const perValues = 'SELECT $1::int + 2 AS n';
+  const constants = 'SELECT 3 AS n';
   for (let i = 0; i < 3; i++) {
     t.deepEqual(await sql.query(generic, [i]), [{ n: i + 1 }]);
     t.deepEqual(await sql.query(perValues, [i], { planForValues: true }), [{ n: i + 2 }]);
+    t.deepEqual(await sql.query(constants, [], { planForValues: true }), [{ n: 3 }]);
   }
   const statements = await prepared();
   t.true(statements.some((s) => s.includes(generic)));
   t.false(statements.some((s) => s.includes(perValues)));
+  t.true(
+    statements.some((s) => s.includes(constants)),
+    'without parameters the plan is for its values anyway: prepared',
+  );
 });
 
 test('a background statement waits for the database to be idle, but no longer than its maximum wait', async (t) => {
