@@ -40,12 +40,15 @@ test.serial('reads the range in chunks of its size, then closes the descriptor',
   t.false(isOpen(fd));
 });
 
-test.serial('destroyed while a read is in flight: closes once the read is back, not before', async (t) => {
-  const fd = openSync(await file(t, Buffer.alloc(8 * 1024 * 1024, 7)), 'r');
-  const stream = new FileReadStream(fd, 0, 8 * 1024 * 1024 - 1);
-  stream.read(0); // starts the first read
-  stream.destroy();
-  t.true(isOpen(fd), 'the read in flight still holds it');
-  await new Promise((resolve) => stream.once('close', resolve));
-  t.false(isOpen(fd));
-});
+test.serial(
+  'destroyed while a read is in flight: closes once the read is back, not before',
+  async (t) => {
+    const fd = openSync(await file(t, Buffer.alloc(8 * 1024 * 1024, 7)), 'r');
+    const stream = new FileReadStream(fd, 0, 8 * 1024 * 1024 - 1);
+    stream.read(0); // starts the first read
+    stream.destroy();
+    t.true(isOpen(fd), 'the read in flight still holds it');
+    await new Promise((resolve) => stream.once('close', resolve));
+    t.false(isOpen(fd));
+  },
+);
