@@ -7,15 +7,8 @@
  * transfer (the connection, for a lane's first request) to the last body byte.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { HttpRequest, LoadResult } from './http-load.js';
-
-/** CPU seconds of this process's waited-for children (cutime + cstime of /proc/self/stat). */
-function childrenCpuSeconds(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  // After the command: field 3 is the state; cutime and cstime are fields 16 and 17.
-  return (Number(fields[13]) + Number(fields[14])) / 100;
-}
+import { reapedChildrenCpu } from './proc.js';
 
 /** Whether curl can be run here. */
 export async function curlAvailable(): Promise<boolean> {
@@ -47,7 +40,7 @@ export async function runCurlLoad(
     requests.filter((_, i) => i % concurrency === lane),
   ).filter((lane) => lane.length > 0);
   const started = performance.now();
-  const children = childrenCpuSeconds();
+  const children = reapedChildrenCpu();
   const answers = await Promise.all(
     lanes.map((lane) =>
       curl([
@@ -61,7 +54,7 @@ export async function runCurlLoad(
     ),
   );
   const wallMs = performance.now() - started;
-  const clientCpuS = childrenCpuSeconds() - children;
+  const clientCpuS = reapedChildrenCpu() - children;
   const latenciesMs: number[] = [];
   const statuses: Record<string, number> = {};
   let bytes = 0;
