@@ -12,6 +12,12 @@
  * without parameters is prepared too: a QIDO search whose keys are all written into its text (no
  * filter, LIMIT and OFFSET literal) was otherwise parsed and planned at every call, about as long as
  * running it (OHIF's study list: 1.8 ms unprepared, 0.9 ms prepared, in the thread).
+ *
+ * An EXECUTE goes to PGlite by its simple query protocol (exec: one message into the WASM backend)
+ * rather than the extended one (query: parse, describe, bind, describe, execute, sync, each a call),
+ * and statements run together go as ONE exec, `EXECUTE …; EXECUTE …`, in a transaction, instead
+ * of a call per statement. Both answer rows parsed by the same type parsers. Measured in-process on
+ * a durable data directory: an upsert 0.70 → 0.49 ms; two in a transaction 1.02 → 0.41 ms.
  */
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 
@@ -62,17 +68,46 @@ export class PreparedStatements {
     text: string,
     params: unknown[] | undefined,
   ): Promise<Results> {
-    const name = this.entries.get(text)?.name;
-    const values = name ? literals(params ?? []) : undefined;
-    if (!name || !values) return target.query(text, params);
+    const execute = this.executeText(text, params);
+    if (!execute) return target.query(text, params);
     try {
-      return await target.query(
-        values.length > 0 ? `EXECUTE ${name}(${values.join(', ')})` : `EXECUTE ${name}`,
-      );
+      const [result] = await target.exec(execute);
+      return result;
     } catch (error) {
       if ((error as { code?: unknown }).code !== '26000') throw error; // invalid_sql_statement_name
       return target.query(text, params);
     }
+  }
+
+  /**
+   * Runs the statements as one transaction in one exec when every one of them is prepared; returns
+   * each statement's rows, or undefined (nothing run) when one is not. Call outside a transaction.
+   * On an error the transaction is rolled back and the error thrown: nothing of it is committed.
+   */
+  async transaction(
+    statements: readonly { text: string; params?: unknown[] }[],
+  ): Promise<unknown[][] | undefined> {
+    const texts: string[] = [];
+    for (const { text, params } of statements) {
+      const execute = this.executeText(text, params);
+      if (!execute) return undefined;
+      texts.push(execute);
+    }
+    // db.transaction holds PGlite's lock from BEGIN to COMMIT (or its ROLLBACK on an error): no
+    // other statement can run inside this block, nor in it once it has failed.
+    const results = await this.db.transaction((tx) => tx.exec(texts.join(';\n')));
+    if (results.length !== texts.length) {
+      throw new Error(`expected ${texts.length} results, PGlite answered ${results.length}`);
+    }
+    return results.map((result) => result.rows);
+  }
+
+  /** `EXECUTE name(values…)` for a prepared text, undefined when it is not prepared. */
+  private executeText(text: string, params: unknown[] | undefined): string | undefined {
+    const name = this.entries.get(text)?.name;
+    const values = name ? literals(params ?? []) : undefined;
+    if (!name || !values) return undefined;
+    return values.length > 0 ? `EXECUTE ${name}(${values.join(', ')})` : `EXECUTE ${name}`;
   }
 
   private async evict(): Promise<void> {

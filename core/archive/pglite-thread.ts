@@ -160,13 +160,15 @@ async function main(): Promise<void> {
             for (const statement of request.statements) {
               if (preparable(statement)) await prepared.prepare(statement.text, statement.params);
             }
-            const results = await db.transaction(async (tx) => {
-              const out: unknown[][] = [];
-              for (const { text, params } of request.statements) {
-                out.push((await prepared.query(tx, text, params)).rows);
-              }
-              return out;
-            });
+            const results =
+              (await prepared.transaction(request.statements)) ??
+              (await db.transaction(async (tx) => {
+                const out: unknown[][] = [];
+                for (const { text, params } of request.statements) {
+                  out.push((await prepared.query(tx, text, params)).rows);
+                }
+                return out;
+              }));
             return reply({ id: request.id, ok: true, results });
           }
           case 'begin':

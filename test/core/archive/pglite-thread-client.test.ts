@@ -55,7 +55,8 @@ test('statements sent together, repeated (prepared) or not, each get their own r
     rows.map((r) => r[0]),
     keys.map((k, i) => ({ k, n: i % 7 === 0 ? null : i, b: i % 2 === 0 })),
   );
-  // A duplicate returns no row; a bad value fails only its own statement.
+  // A duplicate returns no row; a bad value fails only its own statement. The three are prepared and
+  // go as one exec: its failure must have rolled back the other two before each ran again alone.
   const mixed = await Promise.allSettled([
     sql.query(insert, ["k'1", 1, true]),
     sql.query(insert, ['x', 'not a number', true]),
