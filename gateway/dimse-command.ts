@@ -1,19 +1,24 @@
 /**
- * Encodes what Lightbox sends as a DIMSE invoker: command sets (PS3.7 §6.3, always Implicit VR
- * Little Endian, group 0000 with its group length first) and P-DATA-TF PDUs (PS3.8 §9.3.5).
- * Data sets are never encoded here: they travel as stored.
+ * Encodes command sets Lightbox sends (PS3.7 §6.3, always Implicit VR Little Endian, group 0000 with
+ * its group length first) and P-DATA-TF PDUs (PS3.8 §9.3.5): the requests it sends as a DIMSE
+ * invoker, and the C-STORE-RSP, the one response sent for every received instance (dcmjs-dimse's
+ * generic encoder cost about 0.5 ms of the gateway's thread per response). Data sets are never
+ * encoded here: they travel as stored.
  */
 
 /** PS3.7 §E.1 Command Field values Lightbox sends. */
 export const CommandField = {
   CStoreRQ: 0x0001,
+  CStoreRSP: 0x8001,
   NEventReportRQ: 0x0100,
 } as const;
 
 /** PS3.7 §E.1: any value other than 0x0101 says a data set follows. */
 const DATA_SET_PRESENT = 0x0000;
+/** PS3.7 §E.1: no data set follows. */
+const NO_DATA_SET = 0x0101;
 
-type CommandElement = [element: number, vr: 'UI' | 'AE' | 'US', value: string | number];
+type CommandElement = [element: number, vr: 'UI' | 'AE' | 'LO' | 'US', value: string | number];
 
 function encodeElement([element, vr, value]: CommandElement): Buffer {
   let bytes: Buffer;
@@ -66,6 +71,31 @@ export function encodeCStoreRQ(rq: CStoreRQ): Buffer {
     elements.push([0x1030, 'AE', rq.MoveOriginatorApplicationEntityTitle]);
     elements.push([0x1031, 'US', rq.MoveOriginatorMessageID ?? 0]);
   }
+  return encodeCommandSet(elements);
+}
+
+export interface CStoreRSP {
+  MessageIDBeingRespondedTo: number;
+  AffectedSOPClassUID: string;
+  AffectedSOPInstanceUID: string;
+  Status: number;
+  /** PS3.7 §C.4.2: LO, at most 64 characters (cut to fit). */
+  ErrorComment?: string;
+}
+
+/** C-STORE-RSP (PS3.7 §9.3.1.2). */
+export function encodeCStoreRSP(rsp: CStoreRSP): Buffer {
+  const elements: CommandElement[] = [
+    [0x0002, 'UI', rsp.AffectedSOPClassUID],
+    [0x0100, 'US', CommandField.CStoreRSP],
+    [0x0120, 'US', rsp.MessageIDBeingRespondedTo],
+    [0x0800, 'US', NO_DATA_SET],
+    [0x0900, 'US', rsp.Status],
+  ];
+  if (rsp.ErrorComment !== undefined) {
+    elements.push([0x0902, 'LO', rsp.ErrorComment.slice(0, 64)]);
+  }
+  elements.push([0x1000, 'UI', rsp.AffectedSOPInstanceUID]);
   return encodeCommandSet(elements);
 }
 

@@ -16,6 +16,7 @@ import type { Spool } from '../core/spool/spool.js';
 import { decideAssociation, decidePresentationContext } from './association.js';
 import { cStore, cStoreCommand, openReception, type Reception } from './c-store.js';
 import { CStoreStatus } from './dimse-status.js';
+import { encodeCStoreRSP } from './dimse-command.js';
 import { DimseConnection } from './dimse-connection.js';
 import {
   QueryRetrieveScp,
@@ -54,6 +55,8 @@ export interface ScpContext {
 export class LightboxScp extends DimseConnection {
   private callingAETitle = '';
   private reception: Reception | undefined;
+  /** The presentation context the reception's C-STORE-RQ came on: its response goes on it too. */
+  private receptionContextID: number | undefined;
   private readonly queryRetrieve: QueryRetrieveScp;
 
   constructor(
@@ -191,6 +194,7 @@ export class LightboxScp extends DimseConnection {
   }
 
   override createStoreWritableStream(context: PresentationContext, request: CStoreRequest) {
+    this.receptionContextID = context.getPresentationContextId();
     this.reception = openReception(
       this.context.spool,
       this.tcp,
@@ -216,16 +220,16 @@ export class LightboxScp extends DimseConnection {
     callback: (response: InstanceType<typeof CStoreResponse>) => void,
   ): void {
     const reception = this.reception;
+    const presentationContextID = this.receptionContextID;
     this.reception = undefined;
+    this.receptionContextID = undefined;
     cStore(reception, this.callingAETitle, this.context.queue).then(
       (outcome) => {
         // Counted once the reception has finished: the writer counts bytes as it writes them.
         const bytes = reception?.writer.bytesReceived ?? 0;
-        const response = CStoreResponse.fromRequest(request);
-        response.setStatus(outcome.status);
-        if ('errorComment' in outcome) {
-          response.setErrorComment(outcome.errorComment);
-          this.log.warn({ status: outcome.status, reason: outcome.errorComment }, 'C-STORE failed');
+        const errorComment = 'errorComment' in outcome ? outcome.errorComment : undefined;
+        if (errorComment !== undefined) {
+          this.log.warn({ status: outcome.status, reason: errorComment }, 'C-STORE failed');
         } else {
           this.log.debug({ bytes }, 'C-STORE stored');
         }
@@ -236,6 +240,22 @@ export class LightboxScp extends DimseConnection {
           bytes,
         );
         if (this.tcp.destroyed) return;
+        if (reception && presentationContextID !== undefined) {
+          const response = encodeCStoreRSP({
+            MessageIDBeingRespondedTo: request.getMessageId(),
+            ...reception.command,
+            Status: outcome.status,
+            ErrorComment: errorComment,
+          });
+          this.sendMessage(presentationContextID, response).catch((error: unknown) =>
+            this.log.debug({ err: error }, 'C-STORE-RSP not sent: association closed'),
+          );
+          return;
+        }
+        // No data set came (nothing was opened): the library's response, on its context.
+        const response = CStoreResponse.fromRequest(request);
+        response.setStatus(outcome.status);
+        if (errorComment !== undefined) response.setErrorComment(errorComment);
         this.guarded('C-STORE-RSP', () => callback(response));
       },
       (error: unknown) => {
