@@ -33,7 +33,7 @@ test('defaults: the embedded kinds, local ports, ./data directories', (t) => {
       checkCalledAETitle: true,
     },
     spool: { directory: './data/spool', fsync: true },
-    queue: { kind: 'in-process', concurrency: 4 },
+    queue: { kind: 'in-process', concurrency: 16 },
     objects: { kind: 'fs', directory: './data/objects' },
     index: { kind: 'pglite', directory: './data/index' },
     viewerApi: { host: '127.0.0.1', port: 8042 },
