@@ -1,7 +1,8 @@
 /**
  * One ingest job: spooled Part 10 file → object store (bytes unchanged) → index. Follows begin → store
  * bytes → complete, so that a worker killed at any point leaves a state the re-run finishes:
- *   begin     claims the SOPInstanceUID for these bytes (a pending index row), or finds it done;
+ *   begin     claims the SOPInstanceUID for these bytes (a pending index row), or finds it done,
+ *             or finds a tombstone: an erased record re-sent is discarded (spool entry removed);
  *   store     puts the spool file at the object key (a hard link on a local store: no copy), its
  *             SHA-256 being the one the gateway computed while receiving the bytes it acknowledged;
  *   complete  one transaction: patient, study, series, instance → stored; then the spool entry goes.
@@ -46,12 +47,6 @@ export async function storeInstance(
   if (attributes.SOPInstanceUID !== job.SOPInstanceUID) {
     throw new LightboxError('InvalidDataset', 'spool entry does not hold the queued instance');
   }
-  if (await deps.ingestPolicy?.discard(attributes)) {
-    // An erased record re-sent: acknowledged already, kept nowhere (neither spool nor store).
-    await spool.remove(job.spoolName);
-    deps.log.info({ bytes: job.size }, 'instance of an erased record discarded');
-    return 'discarded';
-  }
   const prefix = (await deps.ingestPolicy?.objectKeyPrefix(attributes)) ?? '';
   const object: StoredObject = {
     SOPInstanceUID: attributes.SOPInstanceUID,
@@ -66,8 +61,16 @@ export async function storeInstance(
       organisationOfCallingAETitle(deps.organisations ?? [], job.callingAETitle),
   };
 
-  const outcome = await index.beginInstance({ ...object, SOPClassUID: attributes.SOPClassUID });
+  const outcome = await index.beginInstance(
+    { ...object, SOPClassUID: attributes.SOPClassUID },
+    deps.ingestPolicy?.tombstones(attributes),
+  );
   switch (outcome) {
+    case 'discarded':
+      // An erased record re-sent: acknowledged already, kept nowhere (neither spool nor store).
+      await spool.remove(job.spoolName);
+      deps.log.info({ bytes: job.size }, 'instance of an erased record discarded');
+      return 'discarded';
     case 'duplicate':
       await spool.remove(job.spoolName);
       return 'duplicate';

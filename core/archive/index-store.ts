@@ -67,7 +67,20 @@ export type BeginOutcome =
   /** Already stored with the same bytes: nothing to do. */
   | 'duplicate'
   /** A row exists with other bytes: keep the first, record a conflict. */
-  | 'conflict';
+  | 'conflict'
+  /** An erased record's (a tombstone matched): nothing claimed, the discard counted. */
+  | 'discarded';
+
+/**
+ * The tombstone hashes an instance is checked against as it is claimed (core/data-rights/erasure/
+ * tombstones.ts computes them); null matches nothing.
+ */
+export interface TombstoneProbe {
+  instance: string;
+  study: string;
+  /** null unless erased patients' new studies are discarded too. */
+  patient: string | null;
+}
 
 export interface InstanceRow extends StoredObject {
   StudyInstanceUID: string | null;
@@ -137,7 +150,16 @@ export interface IndexStore {
   readonly sql: SqlClient;
   /** Applies core/archive/migrations/*.sql in order, once each. Safe to call from every process. */
   migrate(): Promise<void>;
-  beginInstance(object: StoredObject & { SOPClassUID: string }): Promise<BeginOutcome>;
+  /**
+   * Claims the SOPInstanceUID for these bytes (a pending row), or says why not. With `tombstones`,
+   * in the same statement: an instance of an erased record is 'discarded', counted on the most
+   * specific tombstone it matched, and its SOPInstanceUID buried too (so that a re-run of its job,
+   * its spool entry gone, can tell "discarded" from "lost").
+   */
+  beginInstance(
+    object: StoredObject & { SOPClassUID: string },
+    tombstones?: TombstoneProbe,
+  ): Promise<BeginOutcome>;
   /** One transaction: upsert patient, study, series; mark the instance stored with its attributes. */
   completeInstance(
     object: StoredObject,

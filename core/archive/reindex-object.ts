@@ -13,6 +13,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { extractIndexedAttributes } from '../dicom/attributes.js';
+import { LightboxError } from '../errors.js';
 import { readPart10Header } from '../dicom/part10-header.js';
 import type { IndexStore, StoredObject } from './index-store.js';
 import { digestObject } from './object-digest.js';
@@ -63,6 +64,8 @@ export async function reindexObject(
       case 'resume':
         await deps.index.completeInstance(object, attributes, header.dataset);
         return 'indexed';
+      case 'discarded': // only when tombstones are given, and a reindex gives none
+        throw new LightboxError('Internal', 'reindex: an instance was discarded');
     }
   } finally {
     await rm(file, { force: true });

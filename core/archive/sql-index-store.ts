@@ -15,6 +15,7 @@ import type {
   StoredInstance,
   TargetMetadata,
   StoredObject,
+  TombstoneProbe,
 } from './index-store.js';
 import { searchIndex, type QidoQuery, type QidoResult } from './qido-query.js';
 import {
@@ -39,19 +40,43 @@ export interface SqlIndexStoreOptions {
  * A pending row claims the SOPInstanceUID for one sha256 until completeInstance stores it. One round
  * trip: the claim, or else the row that holds the UID (from the statement's snapshot; a row committed
  * by a concurrent claim after that snapshot is seen by the caller's retry).
+ * Unless a tombstone matches ($9 instance, $10 study, $11 patient hash; NULL matches nothing): then
+ * nothing is claimed, the discard is counted once on the most specific tombstone, and the
+ * SOPInstanceUID is buried under the same erasure. (This was a statement of its own before the
+ * claim: ~0.4 ms of the PGlite thread per instance.)
  */
 const CLAIM_PENDING = `
-  WITH claimed AS (
+  WITH hit AS (
+    SELECT kind, hash FROM erasure_tombstone
+    WHERE (kind = 'instance' AND hash = $9) OR (kind = 'study' AND hash = $10)
+       OR (kind = 'patient' AND hash = $11)
+    ORDER BY CASE kind WHEN 'instance' THEN 0 WHEN 'study' THEN 1 ELSE 2 END LIMIT 1
+  ),
+  counted AS (
+    UPDATE erasure_tombstone t SET discarded = t.discarded + 1
+    FROM hit WHERE t.kind = hit.kind AND t.hash = hit.hash
+    RETURNING t.erasure_id
+  ),
+  buried AS (
+    INSERT INTO erasure_tombstone (kind, hash, erasure_id)
+    SELECT 'instance', $9, erasure_id FROM counted
+    ON CONFLICT (kind, hash) DO NOTHING
+  ),
+  claimed AS (
     INSERT INTO instance (sop_instance_uid, sop_class_uid, transfer_syntax_uid, object_key, size,
                           sha256, calling_ae_title, received_at, state)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, 'pending')
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8::timestamptz, 'pending'
+    WHERE NOT EXISTS (SELECT 1 FROM hit)
     ON CONFLICT (sop_instance_uid) DO NOTHING
     RETURNING sha256, state
   )
-  SELECT sha256, state, true AS claimed FROM claimed
+  SELECT sha256, state, true AS claimed, false AS discarded FROM claimed
   UNION ALL
-  SELECT sha256, state, false AS claimed FROM instance
-  WHERE sop_instance_uid = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`;
+  SELECT NULL, NULL, false, true FROM counted
+  UNION ALL
+  SELECT sha256, state, false, false FROM instance
+  WHERE sop_instance_uid = $1 AND NOT EXISTS (SELECT 1 FROM claimed)
+    AND NOT EXISTS (SELECT 1 FROM hit)`;
 
 /**
  * completeInstance in ONE statement (one round trip, atomic): patient → study → series → instance, as
@@ -173,22 +198,31 @@ export class SqlIndexStore implements IndexStore {
    * Race-safe: concurrent begins for one SOPInstanceUID serialise on its primary key, so exactly
    * one sees 'new'; the others read the winner's row.
    */
-  async beginInstance(object: StoredObject & { SOPClassUID: string }): Promise<BeginOutcome> {
+  async beginInstance(
+    object: StoredObject & { SOPClassUID: string },
+    tombstones?: TombstoneProbe,
+  ): Promise<BeginOutcome> {
     const { SOPInstanceUID, sha256 } = object;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const [row] = await this.sql.query<{ sha256: string; state: string; claimed: boolean }>(
-        CLAIM_PENDING,
-        [
-          SOPInstanceUID,
-          object.SOPClassUID,
-          object.TransferSyntaxUID,
-          object.objectKey,
-          object.size,
-          sha256,
-          text(object.callingAETitle),
-          object.receivedAt,
-        ],
-      );
+      const [row] = await this.sql.query<{
+        sha256: string;
+        state: string;
+        claimed: boolean;
+        discarded: boolean;
+      }>(CLAIM_PENDING, [
+        SOPInstanceUID,
+        object.SOPClassUID,
+        object.TransferSyntaxUID,
+        object.objectKey,
+        object.size,
+        sha256,
+        text(object.callingAETitle),
+        object.receivedAt,
+        tombstones?.instance ?? null,
+        tombstones?.study ?? null,
+        tombstones?.patient ?? null,
+      ]);
+      if (row?.discarded) return 'discarded';
       if (row?.claimed) return 'new';
       if (row) {
         if (row.sha256 !== sha256) return 'conflict';

@@ -2,9 +2,10 @@
  * Tombstones: what an erasure leaves so that a re-send does not resurrect the record. Only keyed
  * hashes are kept (HMAC-SHA-256 with dataRights.tombstoneKey, or SHA-256 without one), of the
  * patient identity (IssuerOfPatientID + PatientID) and of every erased StudyInstanceUID and
- * SOPInstanceUID. The ingest path asks `discard()` before it stores an instance.
+ * SOPInstanceUID. The ingest path checks them (`probe()`) as it claims an instance, before it stores it.
  */
 import { createHash, createHmac } from 'node:crypto';
+import type { TombstoneProbe } from '../../archive/index-store.js';
 import type { SqlQueryable } from '../../archive/sql-client.js';
 
 export type TombstoneKind = 'patient' | 'study' | 'instance';
@@ -49,32 +50,20 @@ export class Tombstones {
   }
 
   /**
-   * True when the instance belongs to an erased study or is an erased instance (or, with
-   * discardErasedPatients, an erased patient's): the caller discards it. Counts the discard once,
-   * on the most specific tombstone it matched, in the same statement.
+   * The hashes an instance is checked against as the ingest claims it (IndexStore.beginInstance,
+   * in its claim statement): its SOPInstanceUID, its study and, with discardErasedPatients, its
+   * patient identity. A match discards it, counted once on the most specific tombstone, and buries
+   * its SOPInstanceUID too, so that a re-run of the same job (its spool entry already gone) can
+   * tell "discarded" from "lost" (isBuried).
    */
-  async discard(sql: SqlQueryable, subject: TombstoneSubject): Promise<boolean> {
-    const rows = await sql.query(
-      `WITH hit AS (
-         SELECT kind, hash FROM erasure_tombstone
-         WHERE (kind = 'instance' AND hash = $1) OR (kind = 'study' AND hash = $2)
-            OR ($4 AND kind = 'patient' AND hash = $3)
-         ORDER BY CASE kind WHEN 'instance' THEN 0 WHEN 'study' THEN 1 ELSE 2 END LIMIT 1)
-       UPDATE erasure_tombstone t SET discarded = t.discarded + 1
-       FROM hit WHERE t.kind = hit.kind AND t.hash = hit.hash
-       RETURNING t.kind, t.erasure_id`,
-      [
-        this.hash('instance', subject.SOPInstanceUID),
-        this.hash('study', subject.StudyInstanceUID),
-        this.patientIdentity(subject.IssuerOfPatientID, subject.PatientID),
-        this.options.discardErasedPatients,
-      ],
-    );
-    if (rows.length === 0) return false;
-    // The discarded SOPInstanceUID is buried too, so that a re-run of the same job (its spool entry
-    // already gone) can tell "discarded" from "lost".
-    await this.bury(sql, rows[0].erasure_id as string, 'instance', [subject.SOPInstanceUID]);
-    return true;
+  probe(subject: TombstoneSubject): TombstoneProbe {
+    return {
+      instance: this.hash('instance', subject.SOPInstanceUID),
+      study: this.hash('study', subject.StudyInstanceUID),
+      patient: this.options.discardErasedPatients
+        ? this.patientIdentity(subject.IssuerOfPatientID, subject.PatientID)
+        : null,
+    };
   }
 
   /** True when this SOPInstanceUID was erased or discarded. */

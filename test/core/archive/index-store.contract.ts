@@ -191,6 +191,63 @@ export function indexStoreContract(
   });
 
   test.serial(
+    `${adapter}: begin with tombstones: a match discards (counted once, on the most specific), claims nothing, buries the SOPInstanceUID`,
+    async (t) => {
+      const erasureId = `erasure-${sha256().slice(0, 8)}`;
+      await store.sql.query(
+        `INSERT INTO erasure (erasure_id, patient_key, requested_by, counts) VALUES ($1, 0, 'test', '{}')`,
+        [erasureId],
+      );
+      const [studyHash, patientHash, instanceHash] = [sha256(), sha256(), sha256()];
+      await store.sql.query(
+        `INSERT INTO erasure_tombstone (kind, hash, erasure_id)
+         VALUES ('study', $1, $3), ('patient', $2, $3), ('instance', $4, $3)`,
+        [studyHash, patientHash, erasureId, instanceHash],
+      );
+      const discarded = async (kind: string, hash: string) =>
+        Number(
+          (
+            await store.sql.query(
+              `SELECT discarded FROM erasure_tombstone WHERE kind = $1 AND hash = $2`,
+              [kind, hash],
+            )
+          )[0]?.discarded,
+        );
+      const buried = async (hash: string) =>
+        (
+          await store.sql.query(
+            `SELECT erasure_id FROM erasure_tombstone WHERE kind = 'instance' AND hash = $1`,
+            [hash],
+          )
+        )[0]?.erasure_id;
+
+      // In an erased study, of an erased patient: counted on the study only.
+      const first = sample().object;
+      const firstHash = sha256();
+      const probe = { instance: firstHash, study: studyHash, patient: patientHash };
+      t.is(await store.beginInstance(first, probe), 'discarded');
+      t.is(await store.getInstance(first.SOPInstanceUID), null, 'nothing claimed');
+      t.is(await discarded('study', studyHash), 1);
+      t.is(await discarded('patient', patientHash), 0);
+      t.is(await buried(firstHash), erasureId, 'buried under the same erasure');
+      // Its job re-run: the instance tombstone it left is the most specific match now.
+      t.is(await store.beginInstance(first, probe), 'discarded');
+      t.is(await discarded('instance', firstHash), 1);
+      t.is(await discarded('study', studyHash), 1);
+      // An erased instance, whatever its study; no patient probe (erased patients kept off).
+      const erased = { instance: instanceHash, study: sha256(), patient: null };
+      t.is(await store.beginInstance(sample().object, erased), 'discarded');
+      t.is(await discarded('instance', instanceHash), 1);
+      // Nothing matches: claimed as without tombstones.
+      const fresh = sample().object;
+      const none = { instance: sha256(), study: sha256(), patient: null };
+      t.is(await store.beginInstance(fresh, none), 'new');
+      t.is((await store.getInstance(fresh.SOPInstanceUID))?.state, 'pending');
+      t.is(await buried(none.instance), undefined);
+    },
+  );
+
+  test.serial(
     `${adapter}: 20 concurrent begins, two different byte streams: one new`,
     async (t) => {
       const { object } = sample();
