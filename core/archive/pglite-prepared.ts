@@ -21,6 +21,9 @@
  */
 import type { PGlite, Results, Transaction } from '@electric-sql/pglite';
 
+/** For the transaction it runs in only: its commit does not wait for the WAL to reach the disk. */
+const ASYNC_COMMIT = 'SET LOCAL synchronous_commit = off';
+
 /** Distinct texts remembered; the least recently used is deallocated past this. */
 const MAX_STATEMENTS = 64;
 
@@ -61,16 +64,23 @@ export class PreparedStatements {
 
   /**
    * Runs the statement: EXECUTE when prepared, else as given. A statement deallocated meanwhile
-   * (evicted by another request) runs as given instead.
+   * (evicted by another request) runs as given instead. `asyncCommit` (on `db` only, outside a
+   * transaction): a prepared statement is committed with synchronous_commit off, set for its own
+   * implicit transaction (SET LOCAL in the same exec); one not yet prepared commits as usual.
    */
   async query(
     target: PGlite | Transaction,
     text: string,
     params: unknown[] | undefined,
+    options: { asyncCommit?: boolean } = {},
   ): Promise<Results> {
     const execute = this.executeText(text, params);
     if (!execute) return target.query(text, params);
     try {
+      if (options.asyncCommit && target === this.db) {
+        const [, result] = await target.exec(`${ASYNC_COMMIT};\n${execute}`);
+        return result;
+      }
       const [result] = await target.exec(execute);
       return result;
     } catch (error) {
@@ -85,7 +95,7 @@ export class PreparedStatements {
    * On an error the transaction is rolled back and the error thrown: nothing of it is committed.
    */
   async transaction(
-    statements: readonly { text: string; params?: unknown[] }[],
+    statements: readonly { text: string; params?: unknown[]; asyncCommit?: boolean }[],
   ): Promise<unknown[][] | undefined> {
     const texts: string[] = [];
     for (const { text, params } of statements) {
@@ -93,13 +103,16 @@ export class PreparedStatements {
       if (!execute) return undefined;
       texts.push(execute);
     }
+    // Committed without its own WAL flush only when every statement allows it.
+    const asyncCommit = statements.every((statement) => statement.asyncCommit);
+    if (asyncCommit) texts.unshift(ASYNC_COMMIT);
     // db.transaction holds PGlite's lock from BEGIN to COMMIT (or its ROLLBACK on an error): no
     // other statement can run inside this block, nor in it once it has failed.
     const results = await this.db.transaction((tx) => tx.exec(texts.join(';\n')));
     if (results.length !== texts.length) {
       throw new Error(`expected ${texts.length} results, PGlite answered ${results.length}`);
     }
-    return results.map((result) => result.rows);
+    return results.slice(asyncCommit ? 1 : 0).map((result) => result.rows);
   }
 
   /** `EXECUTE name(values…)` for a prepared text, undefined when it is not prepared. */

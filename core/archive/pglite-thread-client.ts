@@ -175,6 +175,7 @@ interface WaitingStatement {
   text: string;
   params?: unknown[];
   planForValues?: boolean;
+  asyncCommit?: boolean;
   resolve: (rows: unknown[]) => void;
   reject: (error: unknown) => void;
   /** performance.now() when it was queued. */
@@ -230,11 +231,12 @@ class StatementBatcher {
 
   query(text: string, params?: unknown[], options: QueryOptions = {}): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      const { planForValues } = options;
+      const { planForValues, asyncCommit } = options;
       const statement = {
         text,
         params,
         planForValues,
+        asyncCommit,
         resolve,
         reject,
         queuedAt: performance.now(),
@@ -288,10 +290,11 @@ class StatementBatcher {
 
   private async run(batch: WaitingStatement[], call: Call): Promise<void> {
     if (batch.length > 1) {
-      const statements = batch.map(({ text, params, planForValues }) => ({
+      const statements = batch.map(({ text, params, planForValues, asyncCommit }) => ({
         text,
         params,
         planForValues,
+        asyncCommit,
       }));
       const done = await call({ op: 'batch', statements }).catch(() => undefined);
       if (done?.results) {
@@ -299,8 +302,8 @@ class StatementBatcher {
         return;
       }
     }
-    for (const { text, params, planForValues, resolve, reject } of batch) {
-      await call({ op: 'query', text, params, planForValues }).then(
+    for (const { text, params, planForValues, asyncCommit, resolve, reject } of batch) {
+      await call({ op: 'query', text, params, planForValues, asyncCommit }).then(
         (r) => resolve(r.rows ?? []),
         reject,
       );

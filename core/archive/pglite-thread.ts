@@ -23,12 +23,19 @@ export type PgliteRequest =
       tx?: number;
       /** Never prepared: planned for its values at every run (QueryOptions.planForValues). */
       planForValues?: boolean;
+      /** Committed without a WAL flush of its own (QueryOptions.asyncCommit). */
+      asyncCommit?: boolean;
     }
   | { id: number; op: 'exec'; text: string; tx?: number }
   | {
       id: number;
       op: 'batch';
-      statements: { text: string; params?: unknown[]; planForValues?: boolean }[];
+      statements: {
+        text: string;
+        params?: unknown[];
+        planForValues?: boolean;
+        asyncCommit?: boolean;
+      }[];
     }
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
@@ -149,7 +156,9 @@ async function main(): Promise<void> {
               return reply({ id: request.id, ok: true, rows: result.rows });
             }
             if (preparable(request)) await prepared.prepare(request.text, request.params);
-            const result = await prepared.query(db, request.text, request.params);
+            const result = await prepared.query(db, request.text, request.params, {
+              asyncCommit: request.asyncCommit,
+            });
             return reply({ id: request.id, ok: true, rows: result.rows });
           }
           case 'exec':

@@ -27,6 +27,15 @@ export interface QueryOptions {
    * statement for its values anyway.
    */
   planForValues?: boolean;
+  /**
+   * A write whose loss in a crash is harmless, because whatever depends on it commits durably
+   * later or is redone (the ingest's pending claim: its completion commits durably, or the job
+   * re-runs from the spool). PGlite commits it with synchronous_commit off: no WAL flush of its
+   * own (one fsync fewer per instance); the next durable commit flushes it, since the WAL is
+   * flushed in order, so nothing durable can ever depend on a lost one. A server (pg) commits it
+   * as any other.
+   */
+  asyncCommit?: boolean;
 }
 
 /** Something that runs statements: the client itself, or one open transaction. */

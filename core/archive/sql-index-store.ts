@@ -70,13 +70,18 @@ const CLAIM_PENDING = `
     ON CONFLICT (sop_instance_uid) DO NOTHING
     RETURNING sha256, state
   )
-  SELECT sha256, state, true AS claimed, false AS discarded FROM claimed
+  SELECT sha256, state, true AS claimed, false AS discarded, NULL AS erasure_id FROM claimed
   UNION ALL
-  SELECT NULL, NULL, false, true FROM counted
+  SELECT NULL, NULL, false, true, erasure_id FROM counted
   UNION ALL
-  SELECT sha256, state, false, false FROM instance
+  SELECT sha256, state, false, false, NULL FROM instance
   WHERE sop_instance_uid = $1 AND NOT EXISTS (SELECT 1 FROM claimed)
     AND NOT EXISTS (SELECT 1 FROM hit)`;
+
+/** A write in a durable commit, after a discard: see beginInstance. Keeps an earlier erasure's ID. */
+const REBURY_DISCARDED = `
+  INSERT INTO erasure_tombstone (kind, hash, erasure_id) VALUES ('instance', $1, $2)
+  ON CONFLICT (kind, hash) DO UPDATE SET erasure_id = erasure_tombstone.erasure_id`;
 
 /**
  * completeInstance in ONE statement (one round trip, atomic): patient → study → series → instance, as
@@ -209,20 +214,33 @@ export class SqlIndexStore implements IndexStore {
         state: string;
         claimed: boolean;
         discarded: boolean;
-      }>(CLAIM_PENDING, [
-        SOPInstanceUID,
-        object.SOPClassUID,
-        object.TransferSyntaxUID,
-        object.objectKey,
-        object.size,
-        sha256,
-        text(object.callingAETitle),
-        object.receivedAt,
-        tombstones?.instance ?? null,
-        tombstones?.study ?? null,
-        tombstones?.patient ?? null,
-      ]);
-      if (row?.discarded) return 'discarded';
+        erasure_id: string | null;
+      }>(
+        CLAIM_PENDING,
+        [
+          SOPInstanceUID,
+          object.SOPClassUID,
+          object.TransferSyntaxUID,
+          object.objectKey,
+          object.size,
+          sha256,
+          text(object.callingAETitle),
+          object.receivedAt,
+          tombstones?.instance ?? null,
+          tombstones?.study ?? null,
+          tombstones?.patient ?? null,
+        ],
+        // Lost in a crash, the claim is made again by the job's re-run from the spool; the
+        // completion's durable commit flushes it otherwise (QueryOptions.asyncCommit).
+        { asyncCommit: true },
+      );
+      if (row?.discarded) {
+        // The claim committed without a WAL flush; the discard (its count, the buried
+        // SOPInstanceUID) must be on disk before the caller drops the spool entry. A durable
+        // commit that writes flushes the WAL up to it: the buried row is written again.
+        await this.sql.query(REBURY_DISCARDED, [tombstones?.instance, row.erasure_id]);
+        return 'discarded';
+      }
       if (row?.claimed) return 'new';
       if (row) {
         if (row.sha256 !== sha256) return 'conflict';

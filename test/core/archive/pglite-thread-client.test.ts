@@ -70,6 +70,42 @@ test('statements sent together, repeated (prepared) or not, each get their own r
   t.is(count!.c, 61);
 });
 
+test('asyncCommit: committed without a WAL flush of its own, flushed by the next durable commit; a batch only when all its statements ask', async (t) => {
+  const sql = await openClient(t);
+  await sql.exec('CREATE TABLE t (k integer PRIMARY KEY)');
+  // Bytes of WAL written but not yet flushed to disk.
+  const unflushed = async () =>
+    Number(
+      (
+        await sql.query<{ n: string }>(
+          'SELECT pg_current_wal_insert_lsn() - pg_current_wal_flush_lsn() AS n',
+        )
+      )[0]!.n,
+    );
+  const insert = 'INSERT INTO t (k) VALUES ($1)';
+  const durable = 'INSERT INTO t (k) VALUES ($1) ON CONFLICT DO NOTHING';
+  await sql.query(insert, [1], { asyncCommit: true }); // first sight: not prepared, durable
+  t.is(await unflushed(), 0);
+  await sql.query(insert, [2], { asyncCommit: true });
+  await sql.query(insert, [3], { asyncCommit: true });
+  t.true((await unflushed()) > 0, 'prepared: its commit left the WAL unflushed');
+  await sql.query(durable, [4]);
+  t.is(await unflushed(), 0, 'a durable commit flushes the earlier ones too');
+  // Sent together: one transaction, flushed unless every statement asked for asyncCommit.
+  await sql.query(durable, [5]);
+  await Promise.all([10, 11, 12, 13].map((k) => sql.query(insert, [k], { asyncCommit: true })));
+  t.true((await unflushed()) > 0);
+  await sql.query(durable, [6]);
+  await Promise.all([
+    sql.query(insert, [20], { asyncCommit: true }),
+    sql.query(insert, [21], { asyncCommit: true }),
+    sql.query(durable, [22]),
+  ]);
+  t.is(await unflushed(), 0);
+  const [count] = await sql.query<{ c: number }>('SELECT count(*)::integer AS c FROM t');
+  t.is(count!.c, 13);
+});
+
 test('a statement without parameters is prepared too, and sees rows written after PREPARE', async (t) => {
   const sql = await openClient(t);
   await sql.exec('CREATE TABLE t (k integer PRIMARY KEY)');
