@@ -139,6 +139,8 @@ if (ready) {
     consoleErrors: string[];
     pageErrors: string[];
     failed: string[];
+    /** Requests the page itself cancelled (net::ERR_ABORTED: a reload, an AbortController). */
+    aborted: string[];
     blocked: string[];
     report(): string;
   }
@@ -152,6 +154,7 @@ if (ready) {
       consoleErrors: [],
       pageErrors: [],
       failed: [],
+      aborted: [],
       blocked: [],
       report() {
         const lines = [
@@ -164,6 +167,8 @@ if (ready) {
           ...this.pageErrors.map((e) => `  ${e}`),
           'failed requests:',
           ...this.failed.map((e) => `  ${e}`),
+          'aborted by the page:',
+          ...this.aborted.map((e) => `  ${e}`),
           'blocked (not loopback):',
           ...this.blocked.map((e) => `  ${e}`),
         ];
@@ -182,8 +187,13 @@ if (ready) {
     });
     page.on('pageerror', (error) => watch.pageErrors.push(error.message));
     page.on('requestfailed', (request) => {
-      if (!watch.blocked.includes(request.url()))
-        watch.failed.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+      if (watch.blocked.includes(request.url())) return;
+      const errorText = request.failure()?.errorText;
+      // ERR_ABORTED is the browser cancelling a request of its own accord: the test's reload
+      // while OHIF refreshes its study list, or OHIF dropping a query it no longer needs. A CORS
+      // refusal is ERR_FAILED, a refused or broken connection ERR_CONNECTION_*; those fail.
+      const line = `${request.method()} ${request.url()}: ${errorText}`;
+      (errorText === 'net::ERR_ABORTED' ? watch.aborted : watch.failed).push(line);
     });
     page.on('response', (response) => {
       const request = response.request();
