@@ -8,7 +8,7 @@
 import type Koa from 'koa';
 import { STATUS_CODES } from 'node:http';
 import { isLightboxError, type LightboxErrorCode } from '../core/errors.js';
-import { isRenderError } from '../core/imaging/index.js';
+import { isRenderError } from '../core/imaging/errors.js';
 import type { Logger } from '../core/log.js';
 
 const STATUS: Record<LightboxErrorCode, number> = {

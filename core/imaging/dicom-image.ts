@@ -6,7 +6,7 @@
  */
 import imaging from 'dcmjs-imaging';
 import { RenderError } from './errors.js';
-import { DEFAULT_MAX_RENDER_BYTES, type RenderLimits } from './render-options.js';
+import { assertRenderableSize, type RenderLimits } from './render-options.js';
 
 export type DicomImage = InstanceType<typeof imaging.DicomImage>;
 /** dcmjs naturalized data set: keywords → values (sequences are arrays of item objects). */
@@ -34,20 +34,6 @@ export function initializeDecoders(): Promise<void> {
     },
   );
   return decoders;
-}
-
-/**
- * Throws TooLargeToRender (413) when an object of `byteLength` bytes is above the limit. Call it
- * before reading the object from the store, so that an oversized object is never loaded.
- */
-export function assertRenderableSize(byteLength: number, limits?: RenderLimits): void {
-  const max = limits?.maxObjectBytes ?? DEFAULT_MAX_RENDER_BYTES;
-  if (byteLength > max) {
-    throw new RenderError(
-      'TooLargeToRender',
-      `the object is ${byteLength} bytes; Lightbox renders objects of up to ${max} bytes`,
-    );
-  }
 }
 
 /** The bytes as an ArrayBuffer, without a copy when the Buffer spans its whole ArrayBuffer. */

@@ -2,6 +2,7 @@
  * What a rendering request asks for, independent of where it came from (WADO-RS rendered query
  * parameters, WADO-URI parameters, thumbnails). Coordinates are in pixels of the source frame.
  */
+import { RenderError } from './errors.js';
 
 /** The rendered media types Lightbox produces (PS3.18 §8.7.4, Table 8.7.4-1). */
 export type RenderedMediaType = 'image/jpeg' | 'image/png';
@@ -60,6 +61,20 @@ export interface RenderLimits {
 
 /** 512 MiB: decoding needs the whole object in memory, plus the decoded frame. */
 export const DEFAULT_MAX_RENDER_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Throws TooLargeToRender (413) when an object of `byteLength` bytes is above the limit. Call it
+ * before reading the object from the store, so that an oversized object is never loaded.
+ */
+export function assertRenderableSize(byteLength: number, limits?: RenderLimits): void {
+  const max = limits?.maxObjectBytes ?? DEFAULT_MAX_RENDER_BYTES;
+  if (byteLength > max) {
+    throw new RenderError(
+      'TooLargeToRender',
+      `the object is ${byteLength} bytes; Lightbox renders objects of up to ${max} bytes`,
+    );
+  }
+}
 
 /** JPEG quality when the request names none. */
 export const DEFAULT_JPEG_QUALITY = 90;

@@ -13,14 +13,15 @@ import type Koa from 'koa';
 import { buffer } from 'node:stream/consumers';
 import type { StoredInstance } from '../../core/archive/index-store.js';
 import { LightboxError } from '../../core/errors.js';
+// Not the imaging barrel: that loads dcmjs-imaging and sharp, which only the render threads need.
+import { isRenderError } from '../../core/imaging/errors.js';
 import {
   assertRenderableSize,
-  isRenderError,
-  parseRenderedQuery,
-  parseWadoUriQuery,
   type RenderedImage,
   type RenderOptions,
-} from '../../core/imaging/index.js';
+} from '../../core/imaging/render-options.js';
+import { parseRenderedQuery } from '../../core/imaging/rendered-query.js';
+import { parseWadoUriQuery } from '../../core/imaging/wado-uri-query.js';
 import { assertValidUID } from '../../core/dicom/uid.js';
 import { narrowTarget, readTarget, type DicomWebDeps } from './context.js';
 import { parseFrameList } from './wado-rs-frames.js';
