@@ -70,7 +70,7 @@ async function start(name: TargetName): Promise<Target> {
       : await startLightboxProcess({
           entry: values.entry === 'source' ? 'source' : 'dist',
           cpuProfileDirectory: values['cpu-prof'] && path.resolve(values['cpu-prof']),
-          nodeArgs: ['--heap-growing-percent=300', ...values['node-arg']],
+          nodeArgs: values['node-arg'], // the launchers' heap flags unless overridden
           env: {
             LIGHTBOX_API_TOKEN: token,
             ...Object.fromEntries(values['lightbox-env'].map((kv) => kv.split('=', 2))),
