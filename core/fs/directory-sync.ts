@@ -9,12 +9,18 @@
  *                                          that arrives before it starts.
  *
  * So every caller's promise resolves only after an fsync that began after sync() was called.
- * With `keepOpen` the directory stays open between syncs (no open/close per instance).
+ * With `keepOpen` the directory stays open between syncs (no open/close per instance). The open and
+ * close are synchronous (microseconds, no thread-pool round trip: spool-writer.ts), the fsync runs
+ * on the pool.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fsync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fsyncOnPool = promisify(fsync);
 
 export class DirectorySync {
-  private handle: Promise<FileHandle> | undefined;
+  /** The kept directory descriptor (keepOpen). */
+  private fd: number | undefined;
   /** The fsync running now, if any. */
   private running: Promise<void> | undefined;
   /** The fsync that starts when `running` ends; callers arriving meanwhile share it. */
@@ -40,9 +46,8 @@ export class DirectorySync {
   async close(): Promise<void> {
     await this.running?.catch(ignore);
     await this.queued?.catch(ignore);
-    const handle = this.handle;
-    this.handle = undefined;
-    await (await handle?.catch(() => undefined))?.close().catch(ignore);
+    closeQuietly(this.fd);
+    this.fd = undefined;
   }
 
   private start(): Promise<void> {
@@ -56,23 +61,34 @@ export class DirectorySync {
   /** One fsync of the directory (protected: tests observe the group commit through it). */
   protected async fsync(): Promise<void> {
     if (!this.options.keepOpen) {
-      const handle = await open(this.directory, 'r');
+      const fd = openSync(this.directory, 'r');
       try {
-        return await handle.sync();
+        return await fsyncOnPool(fd);
       } finally {
-        await handle.close();
+        closeQuietly(fd);
       }
     }
-    this.handle ??= open(this.directory, 'r');
+    let fd: number | undefined;
     try {
-      await (await this.handle).sync();
+      fd = this.fd ??= openSync(this.directory, 'r');
+      await fsyncOnPool(fd);
     } catch (error) {
-      // A failed open or fsync is not remembered: the next caller tries a fresh handle.
-      const broken = this.handle;
-      this.handle = undefined;
-      await (await broken.catch(() => undefined))?.close().catch(ignore);
+      // A failed open or fsync is not remembered: the next caller tries a fresh descriptor.
+      if (fd !== undefined && this.fd === fd) {
+        this.fd = undefined;
+        closeQuietly(fd);
+      }
       throw error;
     }
+  }
+}
+
+function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing to do: a directory descriptor holds no data.
   }
 }
 

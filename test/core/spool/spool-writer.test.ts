@@ -39,3 +39,44 @@ test('more bytes than allowed: PayloadTooLarge at commit, nothing kept', async (
   t.deepEqual(await readdir(s.incomingDirectory), []);
   t.deepEqual(await readdir(s.readyDirectory), []);
 });
+
+/** Descriptors this process holds, from /proc (Linux). */
+async function openDescriptors(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
+test('the spool file cannot be created: the bytes are drained, StorageUnavailable at commit', async (t) => {
+  const s = await spool(t);
+  await rm(s.incomingDirectory, { recursive: true });
+  const writer = s.open(1 << 20);
+  // The stream accepts every byte (the sender is answered with a status, not a torn association).
+  t.true(writer.write(Buffer.alloc(1000)));
+  writer.end(Buffer.alloc(1000));
+  const error = await t.throwsAsync(writer.commit());
+  t.is((error as { code?: string }).code, 'StorageUnavailable');
+  t.is(writer.bytesReceived, 2000);
+  t.deepEqual(await readdir(s.readyDirectory), []);
+});
+
+test('committed and aborted receptions leave no descriptor open', async (t) => {
+  const s = await spool(t);
+  // A first commit opens ready/'s kept descriptor (one for the spool's life): not counted below.
+  const first = s.open(16);
+  first.end(Buffer.from('first'));
+  await first.commit();
+  const before = await openDescriptors();
+  const committed = Array.from({ length: 20 }, (_, i) => {
+    const writer = s.open(1024);
+    writer.end(Buffer.from(`instance ${i}`));
+    return writer.commit();
+  });
+  const aborted = Array.from({ length: 20 }, () => {
+    const writer = s.open(1024);
+    writer.write(Buffer.from('partial'));
+    return writer.abort();
+  });
+  await Promise.all([...committed, ...aborted]);
+  t.is(await openDescriptors(), before);
+  t.is((await readdir(s.readyDirectory)).length, 21);
+  t.deepEqual(await readdir(s.incomingDirectory), []);
+});
