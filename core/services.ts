@@ -73,6 +73,9 @@ export async function createServices(
 ): Promise<Services> {
   const spool = new Spool(config.spool, needs.receiverId);
   await spool.init();
+  if (spool.fileSystemCalls === 'pooled') {
+    log.info('spool on a network file system: its file calls go through the thread pool');
+  }
   if (needs.receiverId) {
     const sweptIncoming = await spool.sweepIncoming();
     if (sweptIncoming > 0) log.info({ sweptIncoming }, 'interrupted receptions removed from spool');

@@ -9,9 +9,7 @@ import {
   createReadStream,
   createWriteStream,
   fstatSync,
-  linkSync,
   openSync,
-  statSync,
   type Stats,
 } from 'node:fs';
 import {
@@ -31,6 +29,7 @@ import { Transform, type Readable, type TransformCallback, type Writable } from 
 import { pipeline } from 'node:stream/promises';
 import { LightboxError, isLightboxError } from '../errors.js';
 import { DirectorySyncs } from '../fs/directory-sync.js';
+import { fileSystemCallsFor, pooledCalls, type FileSystemCalls } from '../fs/file-system-calls.js';
 import { FileReadStream } from '../fs/file-read-stream.js';
 import type { ByteRange, ListedObject, ObjectStat, ObjectStore } from './object-store.js';
 
@@ -123,7 +122,9 @@ export class FsObjectStore implements ObjectStore {
   readonly directory: string;
   /** Folders made (or being made) by this store: see #ensureDirectory. */
   readonly #directories = new Map<string, { ready: Promise<void>; settled: boolean }>();
-  readonly #directorySyncs = new DirectorySyncs();
+  /** Direct on a local disk, the thread pool until init() has looked (file-system-calls.ts). */
+  #calls: FileSystemCalls = pooledCalls;
+  readonly #directorySyncs = new DirectorySyncs(() => this.#calls);
 
   constructor(directory: string) {
     this.directory = resolve(directory);
@@ -132,6 +133,7 @@ export class FsObjectStore implements ObjectStore {
   /** Creates the directory (mkdir -p) and removes temporary files that a crash left behind. */
   async init(): Promise<void> {
     await mkdir(this.#tmpDirectory, { recursive: true }).catch(unavailable);
+    this.#calls = await fileSystemCallsFor(this.directory);
     const cutoff = Date.now() - STALE_TMP_MS;
     for (const name of await readdir(this.#tmpDirectory).catch(unavailable)) {
       const file = join(this.#tmpDirectory, name);
@@ -172,25 +174,19 @@ export class FsObjectStore implements ObjectStore {
    * resumed job) does it link to a temporary name and rename over the key. The spool already synced
    * the data; only the directory entries need syncing (one fsync per directory shared by the links
    * made together). Across file systems (EXDEV) or where links are not allowed, falls back to a
-   * streamed copy. The stat and the link are made synchronously (microseconds each, see getObject);
-   * the directory's fsync goes through the thread pool.
+   * streamed copy.
    */
   async putFile(key: string, filePath: string, size: number): Promise<void> {
     const path = this.#pathOf(key);
     assertValidSize(size);
-    let info: Stats;
-    try {
-      info = statSync(filePath);
-    } catch (error) {
-      return notFoundOr(error);
-    }
+    const info = await this.#calls.stat(filePath).catch(notFoundOr);
     if (info.size !== size) {
       throw new LightboxError('InvalidDataset', 'file size differs from the announced size');
     }
     let tmp: string | undefined;
     try {
       try {
-        await this.#inDirectory(path, async () => linkSync(filePath, path));
+        await this.#inDirectory(path, () => this.#calls.link(filePath, path));
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
         tmp = this.#tmpPath();

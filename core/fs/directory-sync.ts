@@ -9,14 +9,15 @@
  *                                          that arrives before it starts.
  *
  * So every caller's promise resolves only after an fsync that began after sync() was called.
- * With `keepOpen` the directory stays open between syncs (no open/close per instance). The open and
- * close are synchronous (microseconds, no thread-pool round trip: spool-writer.ts), the fsync runs
- * on the pool.
+ * With `keepOpen` the directory stays open between syncs (no open/close per instance).
  */
-import { closeSync, fsync, openSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { pooledCalls, type FileSystemCalls } from './file-system-calls.js';
 
-const fsyncOnPool = promisify(fsync);
+export interface DirectorySyncOptions {
+  keepOpen: boolean;
+  /** How the directory is opened, fsynced and closed (file-system-calls.ts; default: the pool). */
+  calls?: () => FileSystemCalls;
+}
 
 export class DirectorySync {
   /** The kept directory descriptor (keepOpen). */
@@ -28,8 +29,12 @@ export class DirectorySync {
 
   constructor(
     readonly directory: string,
-    private readonly options: { keepOpen: boolean } = { keepOpen: true },
+    private readonly options: DirectorySyncOptions = { keepOpen: true },
   ) {}
+
+  private get calls(): FileSystemCalls {
+    return this.options.calls?.() ?? pooledCalls;
+  }
 
   /** Resolves after an fsync of the directory that started after this call. */
   sync(): Promise<void> {
@@ -46,8 +51,9 @@ export class DirectorySync {
   async close(): Promise<void> {
     await this.running?.catch(ignore);
     await this.queued?.catch(ignore);
-    closeQuietly(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    if (fd !== undefined) await this.calls.close(fd).catch(ignore);
   }
 
   private start(): Promise<void> {
@@ -60,35 +66,27 @@ export class DirectorySync {
 
   /** One fsync of the directory (protected: tests observe the group commit through it). */
   protected async fsync(): Promise<void> {
+    const calls = this.calls;
     if (!this.options.keepOpen) {
-      const fd = openSync(this.directory, 'r');
+      const fd = await calls.open(this.directory, 'r');
       try {
-        return await fsyncOnPool(fd);
+        return await calls.fsync(fd);
       } finally {
-        closeQuietly(fd);
+        await calls.close(fd).catch(ignore);
       }
     }
     let fd: number | undefined;
     try {
-      fd = this.fd ??= openSync(this.directory, 'r');
-      await fsyncOnPool(fd);
+      fd = this.fd ??= await calls.open(this.directory, 'r');
+      await calls.fsync(fd);
     } catch (error) {
       // A failed open or fsync is not remembered: the next caller tries a fresh descriptor.
       if (fd !== undefined && this.fd === fd) {
         this.fd = undefined;
-        closeQuietly(fd);
+        await calls.close(fd).catch(ignore);
       }
       throw error;
     }
-  }
-}
-
-function closeQuietly(fd: number | undefined): void {
-  if (fd === undefined) return;
-  try {
-    closeSync(fd);
-  } catch {
-    // Nothing to do: a directory descriptor holds no data.
   }
 }
 
@@ -102,10 +100,15 @@ function ignore(): void {}
 export class DirectorySyncs {
   private readonly syncs = new Map<string, { sync: DirectorySync; waiting: number }>();
 
+  constructor(private readonly calls?: () => FileSystemCalls) {}
+
   async sync(directory: string): Promise<void> {
     let entry = this.syncs.get(directory);
     if (!entry) {
-      entry = { sync: new DirectorySync(directory, { keepOpen: false }), waiting: 0 };
+      entry = {
+        sync: new DirectorySync(directory, { keepOpen: false, calls: this.calls }),
+        waiting: 0,
+      };
       this.syncs.set(directory, entry);
     }
     entry.waiting++;

@@ -4,20 +4,14 @@
  * drained and dropped, and commit() reports the error. This is what lets the gateway answer a proper
  * DIMSE status after the last fragment instead of tearing the association down mid-PDU.
  *
- * File operations that do not wait for the device (create, write into the page cache, rename, close,
- * unlink) are made synchronously on the calling thread: each is a system call of a few microseconds,
- * while going through libuv's thread pool costs a hand-off to a pool thread and back per call (on
- * two cores, a context switch that pre-empts the event loop: 0.1–0.25 ms of the main thread's time
- * per call in CPU profiles with four associations). Only fdatasync, which waits for the disk, runs on
- * the pool. docs/benchmarks.md has the measurement.
+ * Its file-system calls go through FileSystemCalls (core/fs/file-system-calls.ts): on a local disk
+ * directly, without a thread-pool round trip, except the fdatasync; on a network file system all on
+ * the pool.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fdatasync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { LightboxError } from '../errors.js';
-
-const fdatasyncOnPool = promisify(fdatasync);
+import type { FileSystemCalls } from '../fs/file-system-calls.js';
 
 /** Bytes of each reception kept in memory: a typical header, parsed without reading the file back. */
 export const HEAD_BYTES = 64 * 1024;
@@ -37,11 +31,14 @@ export interface SpoolWriterOptions {
   maxBytes: number;
   /** fsyncs ready/ after the rename (the rename itself must survive a crash). */
   syncReadyDirectory: () => Promise<void>;
+  calls: FileSystemCalls;
 }
 
 export class SpoolWriter extends Writable {
   /** The tmp file's descriptor; undefined once closed, or when it could not be created. */
   private fd: number | undefined;
+  /** The tmp file's creation, started at once: _construct and abort() both wait for it. */
+  private readonly opening: Promise<number>;
   private readonly hash: Hash = createHash('sha256');
   private written = 0;
   private received = 0;
@@ -52,13 +49,8 @@ export class SpoolWriter extends Writable {
 
   constructor(private readonly options: SpoolWriterOptions) {
     super({ highWaterMark: 1024 * 1024 });
-    try {
-      this.fd = openSync(options.tmpPath, 'wx', 0o640);
-    } catch (error) {
-      this.fail(
-        new LightboxError('StorageUnavailable', 'cannot create spool file', { cause: error }),
-      );
-    }
+    this.opening = options.calls.open(options.tmpPath, 'wx', 0o640);
+    this.opening.catch(() => undefined); // observed in _construct
   }
 
   /** Bytes received so far (including any dropped after a failure). */
@@ -82,6 +74,21 @@ export class SpoolWriter extends Writable {
     return this.failure;
   }
 
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.opening.then(
+      (fd) => {
+        this.fd = fd;
+        callback();
+      },
+      (error: unknown) => {
+        this.fail(
+          new LightboxError('StorageUnavailable', 'cannot create spool file', { cause: error }),
+        );
+        callback();
+      },
+    );
+  }
+
   override _writev(
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
     callback: (error?: Error | null) => void,
@@ -103,17 +110,20 @@ export class SpoolWriter extends Writable {
         this.headLength += part.length;
       }
     }
-    try {
-      const bytesWritten = writevSync(this.fd, buffers);
-      this.written += bytesWritten;
-      const expected = buffers.reduce((n, b) => n + b.length, 0);
-      if (bytesWritten !== expected) {
-        this.fail(new LightboxError('StorageUnavailable', 'short write to spool'));
-      }
-    } catch (error) {
-      this.fail(new LightboxError('StorageUnavailable', 'spool write failed', { cause: error }));
-    }
-    callback();
+    this.options.calls.writev(this.fd, buffers).then(
+      (bytesWritten) => {
+        this.written += bytesWritten;
+        const expected = buffers.reduce((n, b) => n + b.length, 0);
+        if (bytesWritten !== expected) {
+          this.fail(new LightboxError('StorageUnavailable', 'short write to spool'));
+        }
+        callback();
+      },
+      (error: unknown) => {
+        this.fail(new LightboxError('StorageUnavailable', 'spool write failed', { cause: error }));
+        callback();
+      },
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -147,7 +157,7 @@ export class SpoolWriter extends Writable {
     const sha256 = this.hash.digest('hex');
     const spoolName = `${sha256}.dcm`;
     try {
-      renameSync(this.options.tmpPath, this.options.readyPath(spoolName));
+      await this.options.calls.rename(this.options.tmpPath, this.options.readyPath(spoolName));
     } catch (error) {
       await this.abort();
       throw new LightboxError('StorageUnavailable', 'spool rename failed', { cause: error });
@@ -159,12 +169,17 @@ export class SpoolWriter extends Writable {
       // never acknowledged, and recovery finds it out: the name is the SHA-256 of the content.
       if (this.options.fsync && this.fd !== undefined) {
         // fdatasync: the data and the file size, not the timestamps; ready/ by group commit.
-        await Promise.all([fdatasyncOnPool(this.fd), this.options.syncReadyDirectory()]);
+        await Promise.all([
+          this.options.calls.fdatasync(this.fd),
+          this.options.syncReadyDirectory(),
+        ]);
       }
     } catch (error) {
       throw new LightboxError('StorageUnavailable', 'spool fsync failed', { cause: error });
     } finally {
-      this.closeFile();
+      // Closed in the background: the data are on disk (or the error is thrown); on the pool a close
+      // would otherwise hold the sender's answer for a round trip.
+      void this.closeFile();
     }
     return { spoolName, sha256, size: this.written };
   }
@@ -174,22 +189,16 @@ export class SpoolWriter extends Writable {
     if (this.settled) return;
     this.settled = true;
     if (!this.writableFinished && !this.destroyed) this.destroy();
-    this.closeFile();
-    try {
-      unlinkSync(this.options.tmpPath);
-    } catch {
-      // Never created, or already gone.
-    }
+    // An abort right after open() must not race the file's creation: it would leak file and fd.
+    this.fd ??= await this.opening.catch(() => undefined);
+    await this.closeFile();
+    await this.options.calls.unlink(this.options.tmpPath).catch(() => undefined);
   }
 
-  private closeFile(): void {
+  private async closeFile(): Promise<void> {
     const fd = this.fd;
     this.fd = undefined;
-    if (fd === undefined) return;
-    try {
-      closeSync(fd);
-    } catch {
-      // The data are synced (or the reception failed): a failed close loses nothing.
-    }
+    // A failed close loses nothing: the data are synced, or the reception failed.
+    if (fd !== undefined) await this.options.calls.close(fd).catch(() => undefined);
   }
 }

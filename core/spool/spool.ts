@@ -15,7 +15,7 @@
  * rebuilt from ready/ after a restart. Gateway and worker share this directory (a volume in split mode).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, unlinkSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { decodeFileMetaInformation } from '../dicom/part10-meta.js';
 import { LightboxError } from '../errors.js';
 import type { IngestJob } from '../queue/ingest-queue.js';
 import { DirectorySync } from '../fs/directory-sync.js';
+import { fileSystemCallsFor, pooledCalls, type FileSystemCalls } from '../fs/file-system-calls.js';
 import { SpoolWriter } from './spool-writer.js';
 
 const SPOOL_NAME = /^[0-9a-f]{64}\.dcm$/;
@@ -39,13 +40,15 @@ export class Spool {
   readonly failedDirectory: string;
   /** One fsync of ready/ serves every rename done before it started (group commit). */
   private readonly readySync: DirectorySync;
+  /** Direct on a local disk, the thread pool until init() has looked (file-system-calls.ts). */
+  private calls: FileSystemCalls = pooledCalls;
 
   /**
    * @param receiverId names this process's incoming/ folder; stable across restarts of the same
    * receiver (e.g. host name and port), so a restart finds and clears what it left behind.
    */
   constructor(
-    private readonly config: SpoolConfig,
+    private readonly config: SpoolConfig & { fileSystemCalls?: FileSystemCalls },
     receiverId = 'local',
   ) {
     this.incomingRoot = path.join(config.directory, 'incoming');
@@ -55,7 +58,10 @@ export class Spool {
     );
     this.readyDirectory = path.join(config.directory, 'ready');
     this.failedDirectory = path.join(config.directory, 'failed');
-    this.readySync = new DirectorySync(this.readyDirectory);
+    this.readySync = new DirectorySync(this.readyDirectory, {
+      keepOpen: true,
+      calls: () => this.calls,
+    });
   }
 
   /** Creates the directories. Sweeping is the receivers' business (sweepIncoming). */
@@ -63,6 +69,12 @@ export class Spool {
     for (const dir of [this.incomingDirectory, this.readyDirectory, this.failedDirectory]) {
       await mkdir(dir, { recursive: true });
     }
+    this.calls = this.config.fileSystemCalls ?? (await fileSystemCallsFor(this.readyDirectory));
+  }
+
+  /** How this spool makes its file-system calls: 'local' (direct) or 'pooled'. */
+  get fileSystemCalls(): FileSystemCalls['kind'] {
+    return this.calls.kind;
   }
 
   /**
@@ -94,6 +106,7 @@ export class Spool {
       fsync: this.config.fsync,
       maxBytes,
       syncReadyDirectory: () => this.readySync.sync(),
+      calls: this.calls,
     });
   }
 
@@ -164,18 +177,11 @@ export class Spool {
     }
   }
 
-  /**
-   * Removes an archived entry. Idempotent: a retry after a crash may find it gone. The unlink is
-   * synchronous (spool-writer.ts): a local object store holds a link to the same file, so no block
-   * is freed; otherwise the blocks of one instance are, which ext4 does in microseconds for an
-   * instance of a few MB.
-   */
+  /** Removes an archived entry. Idempotent: a retry after a crash may find it gone. */
   async remove(spoolName: string): Promise<void> {
-    try {
-      unlinkSync(this.readyPath(spoolName));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    await this.calls.unlink(this.readyPath(spoolName)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
   }
 
   /** Moves an entry the worker gave up on to failed/, with the reason beside it. */

@@ -125,8 +125,8 @@ async function storePart(
 
 /**
  * Streams a part into its reception with backpressure. The reception is always ended and finished
- * before a failure is rethrown (then aborted by the caller): aborting a SpoolWriter whose file is
- * still being opened would leave the file behind.
+ * before a failure is rethrown (then aborted by the caller), so that no byte is still on its way to
+ * the file when the caller removes it.
  */
 async function receive(body: Readable, reception: SpoolWriter, head: Buffer[]): Promise<void> {
   let failure: unknown;
