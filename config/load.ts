@@ -22,7 +22,8 @@ type Json = Record<string, unknown>;
 /** Environment variables, by the config path they set. Listed once so README and code agree. */
 export const ENVIRONMENT = {
   LIGHTBOX_CONFIG: 'path of a JSON config file (same shape as config/lightbox.example.json)',
-  LIGHTBOX_DATA_DIR: 'embedded mode: directory holding spool/, objects/ and index/ (default ./data)',
+  LIGHTBOX_DATA_DIR:
+    'embedded mode: directory holding spool/, objects/ and index/ (default ./data)',
   DICOM_AE_TITLE: 'gateway.aeTitle',
   DICOM_HOST: 'gateway.host',
   DICOM_PORT: 'gateway.port',
@@ -57,7 +58,8 @@ export const ENVIRONMENT = {
   HTTP_RENDER_QUEUE: 'viewerApi.renderQueue (rendering jobs waiting before 503, default 16)',
   LOG_LEVEL: 'log.level',
   LIGHTBOX_EXPORT_DIR: 'dataRights.exportDirectory (patient export ZIP files)',
-  LIGHTBOX_TOMBSTONE_KEY: 'dataRights.tombstoneKey (HMAC key of erasure tombstones, 16+ characters)',
+  LIGHTBOX_TOMBSTONE_KEY:
+    'dataRights.tombstoneKey (HMAC key of erasure tombstones, 16+ characters)',
   OPS_ENABLED: 'ops.enabled (true|false): the gateway and worker ops listener',
   OPS_HOST: 'ops.host (gateway and worker: /metrics, /healthz, /readyz)',
   OPS_PORT: 'ops.port (default 9464 gateway, 9465 worker; 0 = any free port)',
@@ -96,7 +98,12 @@ function merge(base: Json, over: Json): Json {
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
     const bothObjects =
-      b && typeof b === 'object' && !Array.isArray(b) && v && typeof v === 'object' && !Array.isArray(v);
+      b &&
+      typeof b === 'object' &&
+      !Array.isArray(b) &&
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v);
     out[k] = bothObjects ? merge(b as Json, v as Json) : v;
   }
   return out;
@@ -215,7 +222,10 @@ export function loadConfig(
   for (const [key, value] of Object.entries(envSlice)) {
     const fileSlice = raw[key] as Json | undefined;
     const envKind = (value as Json).kind;
-    raw[key] = fileSlice && envKind && fileSlice.kind !== envKind ? value : merge(fileSlice ?? {}, value as Json);
+    raw[key] =
+      fileSlice && envKind && fileSlice.kind !== envKind
+        ? value
+        : merge(fileSlice ?? {}, value as Json);
   }
   raw = withKinds(merge(raw, options.overrides ?? {}));
   const parsed = Config.safeParse(raw);

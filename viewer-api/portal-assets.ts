@@ -37,7 +37,6 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-
 interface Asset {
   body: Buffer;
   type: string;

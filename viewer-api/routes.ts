@@ -131,7 +131,10 @@ export function routes(
   dataRightsApi.post('/patient-records/:patientKey/rectifications', rights.rectify);
   dataRightsApi.get('/patient-records/:patientKey/rectifications', rights.rectifications);
   dataRightsApi.put('/patient-records/:patientKey/deidentification-consent', rights.giveConsent);
-  dataRightsApi.delete('/patient-records/:patientKey/deidentification-consent', rights.withdrawConsent);
+  dataRightsApi.delete(
+    '/patient-records/:patientKey/deidentification-consent',
+    rights.withdrawConsent,
+  );
   dataRightsApi.post('/deidentified-shares', rights.createDeidentifiedShare);
   router.use(dataRightsApi.routes(), dataRightsApi.allowedMethods());
   // De-identified copies (PS3.15 Annex E) for the holder of a share id: no credential, consent-gated.
