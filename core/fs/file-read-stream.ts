@@ -4,8 +4,10 @@
  * `highWaterMark` bytes at a time into a buffer of that size and asks once more to find the end;
  * for thousands of sub-megabyte instances in a WADO-RS retrieve that doubled the server's CPU.
  * The stream owns the descriptor and closes it at the end, on error and on destroy, never while a
- * read of it is in flight (its number could be reused by then). Closing is synchronous: a close of
- * a file open for reading does no I/O, and a hop to the thread pool for it cost more than the call.
+ * read of it is in flight (its number could be reused by then). By default closing is synchronous:
+ * on a local disk a close of a file open for reading does no I/O, and a hop to the thread pool for it
+ * cost more than the call; the owner passes another close for a network file system
+ * (file-system-calls.ts).
  */
 import { closeSync, read } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -24,6 +26,7 @@ export class FileReadStream extends Readable {
     start: number,
     private readonly end: number,
     private readonly chunkBytes = DEFAULT_READ_CHUNK_BYTES,
+    private readonly closeFile: (fd: number) => Promise<void> | void = closeSync,
   ) {
     super();
     this.#position = start;
@@ -54,12 +57,17 @@ export class FileReadStream extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const close = () => {
+      let closing: Promise<void> | void;
       try {
-        closeSync(this.fd);
+        closing = this.closeFile(this.fd);
       } catch (closeError) {
         return callback(error ?? (closeError as Error));
       }
-      callback(error);
+      if (!closing) return callback(error);
+      closing.then(
+        () => callback(error),
+        (closeError: unknown) => callback(error ?? (closeError as Error)),
+      );
     };
     if (this.#reading) this.#closeWhenRead = close;
     else close();

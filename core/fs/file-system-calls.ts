@@ -1,5 +1,5 @@
 /**
- * How the spool and the local object store make their file-system calls.
+ * How the spool and the local object store make their file-system calls (reads included).
  *
  * On a local disk, calls that do not wait for the device (create, write into the page cache,
  * rename, link, unlink, stat, close) are system calls of a few microseconds. Through libuv's thread
@@ -17,6 +17,8 @@ import {
   close,
   closeSync,
   fdatasync,
+  fstat,
+  fstatSync,
   fsync,
   link,
   linkSync,
@@ -45,6 +47,7 @@ export interface FileSystemCalls {
   link(existing: string, newPath: string): Promise<void>;
   unlink(path: string): Promise<void>;
   stat(path: string): Promise<Stats>;
+  fstat(fd: number): Promise<Stats>;
   /** Waits for the disk: always on the thread pool. */
   fsync(fd: number): Promise<void>;
   /** Waits for the disk: always on the thread pool. */
@@ -71,6 +74,7 @@ export const localCalls: FileSystemCalls = {
   link: async (existing, newPath) => linkSync(existing, newPath),
   unlink: async (path) => unlinkSync(path),
   stat: async (path) => statSync(path),
+  fstat: async (fd) => fstatSync(fd),
   fsync: fsyncOnPool,
   fdatasync: fdatasyncOnPool,
 };
@@ -85,6 +89,7 @@ export const pooledCalls: FileSystemCalls = {
   link: promisify(link),
   unlink: promisify(unlink),
   stat: promisify(stat) as (path: string) => Promise<Stats>,
+  fstat: promisify(fstat) as (fd: number) => Promise<Stats>,
   fsync: fsyncOnPool,
   fdatasync: fdatasyncOnPool,
 };

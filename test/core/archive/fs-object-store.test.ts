@@ -9,6 +9,7 @@ import { finished } from 'node:stream/promises';
 import test from 'ava';
 import { createObjectStore } from '../../../core/archive/create-object-store.js';
 import { ExactSizeStream, FsObjectStore } from '../../../core/archive/fs-object-store.js';
+import { pooledCalls } from '../../../core/fs/file-system-calls.js';
 import { objectStoreContract } from './object-store.contract.js';
 
 objectStoreContract(test, 'fs', async () => {
@@ -17,6 +18,30 @@ objectStoreContract(test, 'fs', async () => {
   return {
     store,
     /** Every file under the prefix, temporary files included. */
+    async listKeys(prefix) {
+      const root = join(directory, 'objects');
+      const entries = await readdir(join(root, prefix), {
+        recursive: true,
+        withFileTypes: true,
+      }).catch(() => []);
+      return entries
+        .filter((entry) => entry.isFile())
+        .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
+    },
+    async close() {
+      await store.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+});
+
+// The same contract with every file call on the thread pool, as on a network file system.
+objectStoreContract(test, 'fs-pooled', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'lightbox-objects-'));
+  const store = new FsObjectStore(join(directory, 'objects'), { fileSystemCalls: pooledCalls });
+  await store.init();
+  return {
+    store,
     async listKeys(prefix) {
       const root = join(directory, 'objects');
       const entries = await readdir(join(root, prefix), {

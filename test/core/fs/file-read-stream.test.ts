@@ -2,7 +2,7 @@
  * FileReadStream: the bytes of the range it was given, in chunks of its size, and its descriptor
  * closed at the end and on destroy, also when destroyed with a read in flight.
  */
-import { fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,3 +52,17 @@ test.serial(
     t.false(isOpen(fd));
   },
 );
+
+test.serial('an asynchronous close (network file system) is awaited before close', async (t) => {
+  const fd = openSync(await file(t, Buffer.from('DICM')), 'r');
+  const closed: number[] = [];
+  const stream = new FileReadStream(fd, 0, 3, undefined, async (descriptor) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    closeSync(descriptor);
+    closed.push(descriptor);
+  });
+  t.deepEqual(await buffer(stream), Buffer.from('DICM'));
+  if (!stream.closed) await new Promise((resolve) => stream.once('close', resolve));
+  t.deepEqual(closed, [fd], "'close' only once the descriptor is closed");
+  t.false(isOpen(fd));
+});
