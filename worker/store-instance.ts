@@ -125,7 +125,9 @@ async function putSpooledFile(
 
 /**
  * The spool entry is gone: an identical earlier job (same bytes, same name) archived and removed it.
- * That is success only if the index holds exactly these bytes; anything else would be a lost instance.
+ * That is success only if the index holds exactly these bytes, as the instance or as a conflict
+ * (the same bytes re-sent while an earlier job was keeping them aside: that job removed the entry
+ * both had renamed into ready/); anything else would be a lost instance.
  */
 async function alreadyArchived(
   job: IngestJob,
@@ -133,6 +135,9 @@ async function alreadyArchived(
 ): Promise<StoreOutcome> {
   const row = await deps.index.getInstance(job.SOPInstanceUID);
   if (row?.state === 'stored' && row.sha256 === job.sha256) return 'already-archived';
+  if (row && (await deps.index.hasConflict(job.SOPInstanceUID, job.sha256))) {
+    return 'already-archived';
+  }
   if (!row && (await deps.ingestPolicy?.wasDiscarded(job.SOPInstanceUID))) return 'discarded';
   throw new LightboxError('NotFound', 'spool entry missing and instance not archived');
 }

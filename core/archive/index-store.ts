@@ -167,6 +167,8 @@ export interface IndexStore {
     metadata: DicomJson,
   ): Promise<void>;
   recordConflict(object: StoredObject): Promise<void>;
+  /** Whether these bytes (sha256) of the SOP Instance UID are recorded as a conflict. */
+  hasConflict(SOPInstanceUID: string, sha256: string): Promise<boolean>;
   getInstance(SOPInstanceUID: string): Promise<InstanceRow | null>;
   /** QIDO-RS (PS3.18 §10.6), one statement each; `query.level` must match the method. */
   searchForStudies(query: QidoQuery): Promise<QidoResult>;

@@ -309,6 +309,14 @@ export class SqlIndexStore implements IndexStore {
     ]);
   }
 
+  async hasConflict(SOPInstanceUID: string, sha256: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      'SELECT 1 FROM instance_conflict WHERE sop_instance_uid = $1 AND sha256 = $2',
+      [SOPInstanceUID, sha256],
+    );
+    return rows.length > 0;
+  }
+
   async getInstance(SOPInstanceUID: string): Promise<InstanceRow | null> {
     const [row] = await this.sql.query(SELECT_INSTANCE, [SOPInstanceUID]);
     return row ? toInstanceRow(row) : null;
