@@ -285,12 +285,11 @@ export class FsObjectStore implements ObjectStore {
       await calls.close(fd).catch(() => undefined);
       throw isLightboxError(error) ? error : unavailable(error);
     }
-    // The stream owns the descriptor and closes it at the end or on destroy.
-    const start = range?.start ?? 0;
+    // The stream owns the descriptor and closes it at the end or on destroy, with the same calls.
     const end = Math.min(range?.end ?? size - 1, size - 1);
-    return calls.kind === 'local'
-      ? new FileReadStream(fd, start, end)
-      : new FileReadStream(fd, start, end, undefined, (descriptor) => calls.close(descriptor));
+    return new FileReadStream(fd, range?.start ?? 0, end, undefined, (descriptor) =>
+      calls.close(descriptor),
+    );
   }
 
   async statObject(key: string): Promise<ObjectStat | null> {
