@@ -9,55 +9,55 @@ import { finished } from 'node:stream/promises';
 import test from 'ava';
 import { createObjectStore } from '../../../core/archive/create-object-store.js';
 import { ExactSizeStream, FsObjectStore } from '../../../core/archive/fs-object-store.js';
+import type { ObjectStore } from '../../../core/archive/object-store.js';
 import { pooledCalls } from '../../../core/fs/file-system-calls.js';
 import { objectStoreContract } from './object-store.contract.js';
 
-objectStoreContract(test, 'fs', async () => {
-  const directory = await mkdtemp(join(tmpdir(), 'lightbox-objects-'));
-  const store = await createObjectStore({ kind: 'fs', directory: join(directory, 'objects') });
-  return {
-    store,
-    /** Every file under the prefix, temporary files included. */
-    async listKeys(prefix) {
-      const root = join(directory, 'objects');
-      const entries = await readdir(join(root, prefix), {
-        recursive: true,
-        withFileTypes: true,
-      }).catch(() => []);
-      return entries
-        .filter((entry) => entry.isFile())
-        .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
-    },
-    async close() {
-      await store.close();
-      await rm(directory, { recursive: true, force: true });
-    },
+/**
+ * The contract's fixture on a store under a new temporary directory; `open` makes and initialises
+ * the store in `objects/` there.
+ */
+function fsFixture(open: (objects: string) => Promise<ObjectStore>) {
+  return async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'lightbox-objects-'));
+    const root = join(directory, 'objects');
+    const store = await open(root);
+    return {
+      store,
+      /** Every file under the prefix, temporary files included. */
+      async listKeys(prefix: string) {
+        const entries = await readdir(join(root, prefix), {
+          recursive: true,
+          withFileTypes: true,
+        }).catch(() => []);
+        return entries
+          .filter((entry) => entry.isFile())
+          .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
+      },
+      async close() {
+        await store.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
   };
-});
+}
+
+objectStoreContract(
+  test,
+  'fs',
+  fsFixture((objects) => createObjectStore({ kind: 'fs', directory: objects })),
+);
 
 // The same contract with every file call on the thread pool, as on a network file system.
-objectStoreContract(test, 'fs-pooled', async () => {
-  const directory = await mkdtemp(join(tmpdir(), 'lightbox-objects-'));
-  const store = new FsObjectStore(join(directory, 'objects'), { fileSystemCalls: pooledCalls });
-  await store.init();
-  return {
-    store,
-    async listKeys(prefix) {
-      const root = join(directory, 'objects');
-      const entries = await readdir(join(root, prefix), {
-        recursive: true,
-        withFileTypes: true,
-      }).catch(() => []);
-      return entries
-        .filter((entry) => entry.isFile())
-        .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'));
-    },
-    async close() {
-      await store.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-});
+objectStoreContract(
+  test,
+  'fs-pooled',
+  fsFixture(async (objects) => {
+    const store = new FsObjectStore(objects, { fileSystemCalls: pooledCalls });
+    await store.init();
+    return store;
+  }),
+);
 
 test('fs: ping fails with StorageUnavailable when the directory is gone', async (t) => {
   const directory = await mkdtemp(join(tmpdir(), 'lightbox-objects-'));

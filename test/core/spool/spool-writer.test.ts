@@ -23,15 +23,18 @@ async function spool(
   return s;
 }
 
+/** Descriptors this process holds, from /proc (Linux). Counted in serial tests only. */
+async function openDescriptors(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
 for (const calls of CALLS) {
   test(`a reception aborted before its file is open leaves nothing behind (${calls.kind})`, async (t) => {
     const s = await spool(t, calls);
     await Promise.all(Array.from({ length: 50 }, () => s.open(1024).abort()));
     t.deepEqual(await readdir(s.incomingDirectory), []);
   });
-}
 
-for (const calls of CALLS) {
   test(`commit names the file by its SHA-256 and moves it to ready/ (${calls.kind})`, async (t) => {
     const s = await spool(t, calls);
     const writer = s.open(1024);
@@ -42,9 +45,7 @@ for (const calls of CALLS) {
     t.deepEqual(await readdir(s.readyDirectory), [committed.spoolName]);
     t.deepEqual(await readdir(s.incomingDirectory), []);
   });
-}
 
-for (const calls of CALLS) {
   test(`more bytes than allowed: PayloadTooLarge at commit, nothing kept (${calls.kind})`, async (t) => {
     const s = await spool(t, calls);
     const writer = s.open(10);
@@ -55,14 +56,7 @@ for (const calls of CALLS) {
     t.deepEqual(await readdir(s.incomingDirectory), []);
     t.deepEqual(await readdir(s.readyDirectory), []);
   });
-}
 
-/** Descriptors this process holds, from /proc (Linux). Counted in serial tests only. */
-async function openDescriptors(): Promise<number> {
-  return (await readdir('/proc/self/fd')).length;
-}
-
-for (const calls of CALLS) {
   test(`the spool file cannot be created: the bytes are drained, StorageUnavailable at commit (${calls.kind})`, async (t) => {
     const s = await spool(t, calls);
     await rm(s.incomingDirectory, { recursive: true });
@@ -75,9 +69,7 @@ for (const calls of CALLS) {
     t.is(writer.bytesReceived, 2000);
     t.deepEqual(await readdir(s.readyDirectory), []);
   });
-}
 
-for (const calls of CALLS) {
   test.serial(
     `committed and aborted receptions leave no descriptor open (${calls.kind})`,
     async (t) => {
