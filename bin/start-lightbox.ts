@@ -12,6 +12,7 @@ import { startGateway, type Gateway } from '../gateway/gateway.js';
 import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
 import { startViewerApi, type ViewerApi } from '../viewer-api/viewer-api.js';
 import { startWorker, type Worker } from '../worker/worker.js';
+import type { IngestJob } from '../core/queue/ingest-queue.js';
 
 export interface Lightbox {
   config: Readonly<Config>;
@@ -37,6 +38,8 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     receiverId: receiverId('lightbox', config.gateway.port),
   });
   const metrics = createMetrics('lightbox');
+  // Set once the viewer API listens; the worker tells it which studies to build metadata for.
+  let viewerApi: ViewerApi | undefined;
   const worker = await startWorker({
     ...services,
     organisations: config.organisations,
@@ -45,6 +48,10 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     metrics,
     concurrency: config.queue.concurrency,
     reconcileAfterMs: config.queue.kind === 'bullmq' ? config.queue.reconcileAfterMs : 0,
+    onStored: (outcome, job) => {
+      const study = outcome === 'stored' ? studyOfJob(job) : undefined;
+      if (study) viewerApi?.studyStored(study);
+    },
   });
   const gateway = await startGateway({
     config: config.gateway,
@@ -55,7 +62,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
     metrics,
   });
   // Embedded: the ops endpoints are on the viewer API's port, and /readyz checks every dependency.
-  const viewerApi = await startViewerApi({
+  viewerApi = await startViewerApi({
     config: { ...config.viewerApi, apiToken: await apiToken(config, root) },
     services,
     log: root,
@@ -82,6 +89,15 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
       await services.close();
     },
   };
+}
+
+/**
+ * The StudyInstanceUID of a job whose header the receiver handed on in memory (a job rebuilt from
+ * the spool after a restart has none: its study is then built on its first request).
+ */
+function studyOfJob(job: IngestJob): string | undefined {
+  const value = job.header?.dataset['0020000D']?.Value?.[0];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

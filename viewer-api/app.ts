@@ -12,6 +12,7 @@ import type { OpsEndpoints } from '../core/ops/ops-server.js';
 import { readinessChecks } from '../core/ops/readiness.js';
 import type { ArchiveServices } from '../core/services.js';
 import { cors } from './cors.js';
+import type { MetadataCache } from './dicomweb/metadata-cache.js';
 import { problems } from './problem.js';
 import { routes } from './routes.js';
 
@@ -30,6 +31,7 @@ export function createApp(
   config: ViewerApiConfig,
   ops: OpsEndpoints = defaultOps(services),
   renderPool: RenderPool = createRenderPool(config),
+  metadataCache?: MetadataCache,
 ): Koa {
   const app = new Koa();
   app.proxy = false;
@@ -47,7 +49,7 @@ export function createApp(
   });
   app.use(cors(config));
   app.use(problems(log));
-  const router = routes(services, config, log, ops, renderPool);
+  const router = routes(services, config, log, ops, renderPool, metadataCache);
   app.use(router.routes());
   app.use(router.allowedMethods());
   // A streamed response that fails after its header was sent is cut; a client leaving early is normal.

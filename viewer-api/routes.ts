@@ -27,6 +27,7 @@ import { stowRs } from './dicomweb/stow-rs.js';
 import { wadoRs } from './dicomweb/wado-rs.js';
 import { wadoRsBulkdata } from './dicomweb/wado-rs-bulkdata.js';
 import { wadoRsFrames } from './dicomweb/wado-rs-frames.js';
+import { MetadataCache } from './dicomweb/metadata-cache.js';
 import { wadoRsMetadata } from './dicomweb/wado-rs-metadata.js';
 import { wadoRsRendered } from './dicomweb/wado-rs-rendered.js';
 
@@ -36,6 +37,8 @@ export function routes(
   log: Logger,
   ops: OpsEndpoints,
   renderPool: RenderPool,
+  /** WADO-RS metadata responses kept for both roots (built ahead by startViewerApi's warmer). */
+  metadataCache: MetadataCache = new MetadataCache(),
 ): Router {
   const router = new Router();
   // Operations (core/ops): /healthz liveness, /readyz readiness (this process's dependencies
@@ -75,7 +78,7 @@ export function routes(
   });
   const dicomweb = new Router({ prefix: DICOMWEB_ROOT });
   dicomweb.use(authenticate(authenticator));
-  dicomWebResources(dicomweb, deps);
+  dicomWebResources(dicomweb, deps, metadataCache);
   router.use(dicomweb.routes(), dicomweb.allowedMethods());
 
   // WADO-URI, PS3.18 §10.4.2 (§9), for older viewers: same token, same grants.
@@ -90,7 +93,7 @@ export function routes(
   shareRouter.post('/unlock', share.unlock);
   const shareDicomWeb = new Router({ prefix: '/share/:token/dicom-web' });
   shareDicomWeb.use(share.authenticate);
-  dicomWebResources(shareDicomWeb, deps);
+  dicomWebResources(shareDicomWeb, deps, metadataCache);
   router.use(shareRouter.routes(), shareRouter.allowedMethods());
   router.use(shareDicomWeb.routes(), shareDicomWeb.allowedMethods());
 
@@ -145,10 +148,14 @@ export function routes(
 }
 
 /** Every DICOMweb resource, PS3.18 §10, on a root (/dicom-web, or a share link's). */
-function dicomWebResources(dicomweb: Router, deps: DicomWebDeps): void {
+function dicomWebResources(
+  dicomweb: Router,
+  deps: DicomWebDeps,
+  metadataCache: MetadataCache,
+): void {
   const qido = qidoRs(deps);
   const wado = wadoRs(deps);
-  const metadata = wadoRsMetadata(deps);
+  const metadata = wadoRsMetadata(deps, metadataCache);
   const frames = wadoRsFrames(deps);
   const bulkdata = wadoRsBulkdata(deps);
   const stow = stowRs(deps);

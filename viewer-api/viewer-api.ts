@@ -8,10 +8,20 @@ import type { Logger } from '../core/log.js';
 import type { OpsEndpoints } from '../core/ops/ops-server.js';
 import type { ArchiveServices } from '../core/services.js';
 import { createApp, createRenderPool } from './app.js';
+import { MetadataCache } from './dicomweb/metadata-cache.js';
+import { MetadataWarmer } from './dicomweb/metadata-warmer.js';
+import { warmStudyMetadata } from './dicomweb/wado-rs-metadata.js';
 
 export interface ViewerApi {
   port: number;
   url: string;
+  /**
+   * An instance of this study was stored (the embedded worker tells): its WADO-RS metadata is
+   * built once the study is quiet, before a viewer asks (dicomweb/metadata-warmer.ts).
+   */
+  studyStored(StudyInstanceUID: string): void;
+  /** The studies due or being built ahead (tests). */
+  metadataWarmer: MetadataWarmer;
   close(): Promise<void>;
 }
 
@@ -27,8 +37,14 @@ export async function startViewerApi(deps: {
     log.warn('no API token configured (LIGHTBOX_API_TOKEN): every DICOMweb request is refused');
   }
   const renderPool = createRenderPool(deps.config);
+  const metadataCache = new MetadataCache();
+  const { index, grants } = deps.services;
+  const metadataWarmer = new MetadataWarmer(
+    (study) => warmStudyMetadata({ index, access: grants.access }, metadataCache, study),
+    log,
+  );
   const server = http.createServer(
-    createApp(deps.services, log, deps.config, deps.ops, renderPool).callback(),
+    createApp(deps.services, log, deps.config, deps.ops, renderPool, metadataCache).callback(),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -40,7 +56,10 @@ export async function startViewerApi(deps: {
   return {
     port,
     url,
+    studyStored: (study) => metadataWarmer.studyStored(study),
+    metadataWarmer,
     close: async () => {
+      await metadataWarmer.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

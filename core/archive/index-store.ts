@@ -185,8 +185,14 @@ export interface IndexStore {
   ): Promise<Set<string>>;
   /** The stored instances of a study, series or instance, in series and instance number order. */
   findStoredInstances(target: RetrieveTarget): Promise<StoredInstance[]>;
-  /** The same, with each instance's DICOM JSON header and the target's version: one query. */
-  retrieveMetadata(target: RetrieveTarget): Promise<TargetMetadata>;
+  /**
+   * The same, with each instance's DICOM JSON header and the target's version: one query.
+   * `background`: behind every other statement (QueryOptions.background), for work nobody waits for.
+   */
+  retrieveMetadata(
+    target: RetrieveTarget,
+    options?: { background?: boolean },
+  ): Promise<TargetMetadata>;
   /** The target's version alone (as retrieveMetadata reads it): one light query. */
   targetVersion(target: RetrieveTarget): Promise<string | null>;
   counts(): Promise<IndexCounts>;

@@ -126,6 +126,7 @@ const METADATA_ROW = [
 export async function retrieveMetadata(
   sql: SqlQueryable,
   target: RetrieveTarget,
+  options: { background?: boolean } = {},
 ): Promise<TargetMetadata> {
   const where = targetWhere(target);
   // Rectified patient attributes (core/data-rights/rectification.ts) replace the received ones.
@@ -148,6 +149,7 @@ export async function retrieveMetadata(
             ${TARGET_VERSION} AS version
      FROM (${text}) q`,
     where.params,
+    { background: options.background },
   );
   if (!result?.rows || result.metadata === null || result.version === null) {
     return { version: null, instances: [] };

@@ -353,8 +353,11 @@ export class SqlIndexStore implements IndexStore {
     return findCommittedInstances(this.sql, references, requester);
   }
 
-  retrieveMetadata(target: RetrieveTarget): Promise<TargetMetadata> {
-    return retrieveMetadata(this.sql, target);
+  retrieveMetadata(
+    target: RetrieveTarget,
+    options?: { background?: boolean },
+  ): Promise<TargetMetadata> {
+    return retrieveMetadata(this.sql, target, options);
   }
 
   targetVersion(target: RetrieveTarget): Promise<string | null> {

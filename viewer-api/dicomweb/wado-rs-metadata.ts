@@ -4,16 +4,22 @@
  * resource. The first request of a target reads its headers and version in one query and keeps the
  * response (metadata-cache.ts); later requests read the target's version alone and send the kept
  * response while it is unchanged. ETag: a hash of that version, so If-None-Match answers 304 (RFC
- * 9110 §13.1.2) and a new instance or a rectified header gets a new tag.
+ * 9110 §13.1.2) and a new instance or a rectified header gets a new tag. warmStudyMetadata builds a
+ * whole study's response before anyone asks (metadata-warmer.ts: once a study has been stored).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Koa from 'koa';
-import type { StoredInstanceMetadata } from '../../core/archive/index-store.js';
+import type {
+  IndexStore,
+  RetrieveTarget,
+  StoredInstanceMetadata,
+} from '../../core/archive/index-store.js';
+import type { AccessControl } from '../../core/grants/grants.js';
 import { instanceMetadataJson } from '../../core/dicom/dicom-json.js';
 import { LightboxError } from '../../core/errors.js';
 import { negotiateDicomJson } from './accept.js';
 import { instanceUrl, readTarget, serviceUrl, type DicomWebDeps } from './context.js';
-import { MetadataCache } from './metadata-cache.js';
+import { MetadataBody, MetadataCache } from './metadata-cache.js';
 import { isNative } from './transfer-syntax.js';
 
 /** Bump when the metadata encoding changes, so that cached copies are not revalidated. */
@@ -53,6 +59,18 @@ function pixelDataAttribute(instance: StoredInstanceMetadata, uri: string) {
   return { vr, BulkDataURI: `${uri}/bulkdata/7FE00010` };
 }
 
+/**
+ * Stands for the base URL while a response is built (MetadataBody renders it for each base).
+ * Random for each process and never sent: no stored header can hold it.
+ */
+const BASE_PLACEHOLDER = `lightbox-base-${randomBytes(16).toString('hex')}`;
+
+/** The response for every stored instance of a target, its base URL left open. */
+function metadataBody(instances: readonly StoredInstanceMetadata[]): MetadataBody {
+  const text = `[${instances.map((i) => instanceText(i, BASE_PLACEHOLDER)).join(',')}]`;
+  return MetadataBody.fromTemplate(text, BASE_PLACEHOLDER);
+}
+
 /** An instance's JSON text, built from its stored header. */
 function instanceText(instance: StoredInstanceMetadata, base: string): string {
   const uri = instanceUrl(base, instance);
@@ -68,10 +86,10 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
     const mediaType = negotiateDicomJson(ctx.get('Accept') || undefined);
     const target = await readTarget(ctx, deps);
     const base = serviceUrl(ctx, deps.config);
-    const key = MetadataCache.key(base, target);
+    const key = MetadataCache.key(target);
     const kept = cache.get(key);
     let version = kept && (await deps.index.targetVersion(target));
-    let body = kept && version === kept.version ? kept.body : undefined;
+    let body = kept && version === kept.version ? kept.body.render(base) : undefined;
     if (body === undefined) {
       // First read of this target, or it changed: headers and version in one query.
       const read = await deps.index.retrieveMetadata(target);
@@ -79,8 +97,9 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
       if (version === null) {
         cache.delete(key);
       } else {
-        body = Buffer.from(`[${read.instances.map((i) => instanceText(i, base)).join(',')}]`);
-        cache.set(key, { version, body });
+        const built = metadataBody(read.instances);
+        cache.set(key, { version, body: built });
+        body = built.render(base);
       }
     }
     if (!version || body === undefined) throw new LightboxError('NotFound', 'not found');
@@ -103,4 +122,44 @@ export function wadoRsMetadata(deps: DicomWebDeps, cache = new MetadataCache()) 
     /** GET /studies/{study}/series/{series}/instances/{instance}/metadata */
     retrieveInstanceMetadata: retrieveMetadata,
   };
+}
+
+/** Whom a warmed response is built for: every series of the study, as a reader of all. */
+const READER_OF_ALL = { kind: 'archive-reader' } as const;
+
+/**
+ * Builds and keeps the metadata responses of a study before anyone asks for them: the whole study's
+ * and each series' (OHIF reads a study series by series), so that the first viewer to open a study
+ * just received does not wait for its headers to be read and printed. They serve whoever may read
+ * every series of the study (the key names the series). Each is read with its version in one
+ * query, as a request would, in the index's background (QueryOptions.background: behind every
+ * request), and kept only in free room: a study nobody has asked for never evicts one somebody
+ * opened. Returns how many responses were kept.
+ */
+export async function warmStudyMetadata(
+  deps: { index: IndexStore; access: AccessControl },
+  cache: MetadataCache,
+  StudyInstanceUID: string,
+): Promise<number> {
+  const series = await deps.access.readableSeries(READER_OF_ALL, StudyInstanceUID);
+  const targets: RetrieveTarget[] = [
+    { StudyInstanceUID, SeriesInstanceUIDs: series },
+    ...series.map((SeriesInstanceUID) => ({
+      StudyInstanceUID,
+      SeriesInstanceUID,
+      SeriesInstanceUIDs: [SeriesInstanceUID],
+    })),
+  ];
+  let kept = 0;
+  for (const target of series.length > 0 ? targets : []) {
+    if (cache.size.bytes >= cache.maxBytes) break;
+    const key = MetadataCache.key(target);
+    const current = cache.peek(key);
+    if (current && current.version === (await deps.index.targetVersion(target))) continue;
+    const read = await deps.index.retrieveMetadata(target, { background: true });
+    if (read.version === null) continue;
+    const entry = { version: read.version, body: metadataBody(read.instances) };
+    if (cache.set(key, entry, { evict: false })) kept++;
+  }
+  return kept;
 }
