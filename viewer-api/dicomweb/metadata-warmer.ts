@@ -1,6 +1,7 @@
 /**
  * Builds a study's WADO-RS metadata response once the study has been quiet for a moment after its
- * instances were stored, so that the first viewer to open a study just received gets the kept
+ * instances were stored (and the archive too: a build waits while other instances keep arriving,
+ * so that it does not take CPU from a burst being received, up to `maxDelayMs`), so that the first viewer to open a study just received gets the kept
  * response (wado-rs-metadata.ts warmStudyMetadata) instead of waiting for every header to be read
  * and printed. A study still arriving is built once, after its last instance; studies are built one
  * at a time, earliest due first. Only a study that received `minInstances` or more is built: a
@@ -18,6 +19,8 @@ import type { Logger } from '../../core/log.js';
 export interface MetadataWarmerOptions {
   /** How long a study must go without a new instance before it is built (ms). */
   quietMs: number;
+  /** How long a due study waits at most for the archive to be quiet (ms). */
+  maxDelayMs: number;
   /** Instances stored (since the study was last built or dropped) for it to be worth building. */
   minInstances: number;
   /** Studies followed at most; more are not warmed. */
@@ -26,6 +29,7 @@ export interface MetadataWarmerOptions {
 
 export const DEFAULT_METADATA_WARMER_OPTIONS: MetadataWarmerOptions = {
   quietMs: 1000,
+  maxDelayMs: 30_000,
   minInstances: 20,
   maxPending: 10_000,
 };
@@ -36,6 +40,8 @@ export class MetadataWarmer {
    * study stored again moves to the end).
    */
   private readonly due = new Map<string, { at: number; stored: number }>();
+  /** When any instance was last stored. */
+  private lastStored = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closed = false;
@@ -49,6 +55,7 @@ export class MetadataWarmer {
   /** An instance of this study was stored. */
   studyStored(StudyInstanceUID: string): void {
     if (this.closed) return;
+    this.lastStored = Date.now();
     const waiting = this.due.get(StudyInstanceUID);
     if (waiting) this.due.delete(StudyInstanceUID);
     else if (this.due.size >= this.options.maxPending) return;
@@ -78,6 +85,12 @@ export class MetadataWarmer {
     if (this.timer || this.running || this.closed) return;
     const first = this.due.values().next();
     if (first.done) return;
+    const { quietMs, maxDelayMs } = this.options;
+    // Due, and the archive quiet too (or the study has waited long enough for that).
+    const start = Math.max(
+      first.value.at,
+      Math.min(this.lastStored + quietMs, first.value.at + maxDelayMs),
+    );
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
@@ -86,16 +99,22 @@ export class MetadataWarmer {
           this.schedule();
         });
       },
-      Math.max(0, first.value.at - Date.now()),
+      Math.max(0, start - Date.now()),
     );
     this.timer.unref();
   }
 
   private async run(): Promise<void> {
+    const { quietMs, maxDelayMs } = this.options;
     for (const [study, { at, stored }] of this.due) {
-      if (this.closed || at > Date.now()) return;
+      const now = Date.now();
+      if (this.closed || at > now) return;
+      if (stored < this.options.minInstances) {
+        this.due.delete(study);
+        continue;
+      }
+      if (now - this.lastStored < quietMs && now < at + maxDelayMs) return; // receiving again
       this.due.delete(study);
-      if (stored < this.options.minInstances) continue;
       try {
         await this.warm(study);
       } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The metadata warmer's schedule: a study is built once, after it has been quiet; studies in the
- * order they went quiet; a study with fewer than `minInstances` is left to its first request; at
+ * order they went quiet, and not while the archive is receiving (up to maxDelayMs); a study with fewer than `minInstances` is left to its first request; at
  * most `maxPending` wait; a failed build is logged and the next goes on; nothing is built after
  * close.
  */
@@ -25,6 +25,7 @@ test('a study stored again while quiet-waiting is built once, after its last ins
   const r = recorder();
   const warmer = new MetadataWarmer(r.warm, r.log, {
     quietMs: 30,
+    maxDelayMs: 10_000,
     minInstances: 1,
     maxPending: 10,
   });
@@ -42,7 +43,12 @@ test('a study stored again while quiet-waiting is built once, after its last ins
 
 test('at most maxPending studies wait; a failed build is logged and the next one goes on', async (t) => {
   const r = recorder(['2.1']);
-  const warmer = new MetadataWarmer(r.warm, r.log, { quietMs: 5, minInstances: 1, maxPending: 2 });
+  const warmer = new MetadataWarmer(r.warm, r.log, {
+    quietMs: 5,
+    maxDelayMs: 10_000,
+    minInstances: 1,
+    maxPending: 2,
+  });
   warmer.studyStored('2.1');
   warmer.studyStored('2.2');
   warmer.studyStored('2.3'); // a third waiting study: not warmed
@@ -55,7 +61,12 @@ test('at most maxPending studies wait; a failed build is logged and the next one
 
 test('nothing is built after close', async (t) => {
   const r = recorder();
-  const warmer = new MetadataWarmer(r.warm, r.log, { quietMs: 5, minInstances: 1, maxPending: 10 });
+  const warmer = new MetadataWarmer(r.warm, r.log, {
+    quietMs: 5,
+    maxDelayMs: 10_000,
+    minInstances: 1,
+    maxPending: 10,
+  });
   warmer.studyStored('3.1');
   await warmer.close();
   warmer.studyStored('3.2');
@@ -65,11 +76,51 @@ test('nothing is built after close', async (t) => {
 
 test('a study with fewer instances than minInstances is not built', async (t) => {
   const r = recorder();
-  const warmer = new MetadataWarmer(r.warm, r.log, { quietMs: 5, minInstances: 3, maxPending: 10 });
+  const warmer = new MetadataWarmer(r.warm, r.log, {
+    quietMs: 5,
+    maxDelayMs: 10_000,
+    minInstances: 3,
+    maxPending: 10,
+  });
   for (let i = 0; i < 3; i++) warmer.studyStored('4.1');
   warmer.studyStored('4.2');
   warmer.studyStored('4.2');
   await warmer.idle();
   t.deepEqual(r.built, ['4.1']);
   await warmer.close();
+});
+
+test('a quiet study waits while other instances keep arriving, at most maxDelayMs', async (t) => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const r = recorder();
+  const busy = new MetadataWarmer(r.warm, r.log, {
+    quietMs: 200,
+    maxDelayMs: 10_000,
+    minInstances: 1,
+    maxPending: 10,
+  });
+  busy.studyStored('5.1');
+  for (let i = 0; i < 20; i++) {
+    busy.studyStored('5.2'); // another study streaming in, an instance every 20 ms
+    await sleep(20);
+  }
+  t.deepEqual(r.built, [], '5.1 is due, but the archive is receiving');
+  await busy.idle();
+  t.deepEqual(r.built, ['5.1', '5.2']);
+  await busy.close();
+
+  const late = recorder();
+  const impatient = new MetadataWarmer(late.warm, late.log, {
+    quietMs: 200,
+    maxDelayMs: 0,
+    minInstances: 1,
+    maxPending: 10,
+  });
+  impatient.studyStored('6.1');
+  for (let i = 0; i < 20 && late.built.length === 0; i++) {
+    impatient.studyStored('6.2');
+    await sleep(20);
+  }
+  t.deepEqual(late.built, ['6.1'], 'built while 6.2 still arrives: it waited long enough');
+  await impatient.close();
 });
