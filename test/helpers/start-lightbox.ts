@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { startLightbox, type Lightbox } from '../../bin/start-lightbox.js';
 import type { Logger } from '../../core/log.js';
+import { seedPgliteDirectory } from './pglite-template.js';
 
 type Json = Record<string, unknown>;
 
@@ -34,6 +35,7 @@ export async function startTestLightbox(
     log: { level: process.env.LIGHTBOX_TEST_LOG ?? 'silent' },
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
+  if (config.index.kind === 'pglite') await seedPgliteDirectory(config.index.directory);
   const lightbox = await startLightbox(config, options.log);
   let stopped = false;
   return Object.assign(lightbox, {

@@ -12,6 +12,7 @@ import { readPart10Header } from '../../core/dicom/part10-header.js';
 import type { IngestJob } from '../../core/queue/ingest-queue.js';
 import { Spool } from '../../core/spool/spool.js';
 import { storeInstance, type StoreInstanceDependencies } from '../../worker/store-instance.js';
+import { seedPgliteDirectory } from '../helpers/pglite-template.js';
 import { encodeInstance, makeUID } from '../helpers/synthetic.js';
 
 async function archive(t: { teardown(fn: () => Promise<void>): void }) {
@@ -20,6 +21,7 @@ async function archive(t: { teardown(fn: () => Promise<void>): void }) {
   await spool.init();
   const objects = new FsObjectStore(path.join(directory, 'objects'));
   await objects.init();
+  await seedPgliteDirectory(path.join(directory, 'index'));
   const index = await createIndexStore({
     kind: 'pglite',
     directory: path.join(directory, 'index'),

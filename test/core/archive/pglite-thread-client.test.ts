@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { createPgliteThreadClient } from '../../../core/archive/pglite-thread-client.js';
+import { seedPgliteDirectory } from '../../helpers/pglite-template.js';
 import { literals } from '../../../core/archive/pglite-prepared.js';
 import type { SqlClient } from '../../../core/archive/sql-client.js';
 
@@ -17,6 +18,7 @@ async function openClient(
   options?: Parameters<typeof createPgliteThreadClient>[1],
 ): Promise<SqlClient> {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-pglite-client-'));
+  await seedPgliteDirectory(join(parent, 'index'));
   const sql = await createPgliteThreadClient(join(parent, 'index'), options);
   t.teardown(async () => {
     await sql.close();

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import { createIndexStore } from '../../../core/archive/create-index-store.js';
 import type { SqlIndexStore } from '../../../core/archive/sql-index-store.js';
+import { seedPgliteDirectory } from '../../helpers/pglite-template.js';
 import { indexStoreContract } from './index-store.contract.js';
 
 indexStoreContract(test, 'pglite', async () => {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-index-'));
+  await seedPgliteDirectory(join(parent, 'index'));
   let owner: Promise<SqlIndexStore> | undefined;
   return {
     // One process, one PGlite: every open() shares the store that owns the directory.

@@ -16,12 +16,14 @@ import type { SqlIndexStore } from '../../../core/archive/sql-index-store.js';
 import { AuditTrail } from '../../../core/audit/audit-trail.js';
 import { SqlAuditLog } from '../../../core/audit/sql-audit-log.js';
 import type { AuditRecord } from '../../../core/audit/audit-log.js';
+import { seedPgliteDirectory } from '../../helpers/pglite-template.js';
 import { createTestDatabase, requirePostgres } from '../../helpers/postgres.js';
 
 const postgres = await requirePostgres(test);
 
 test('pglite: search events name their records by patient; single events resolve theirs', async (t) => {
   const parent = await mkdtemp(join(tmpdir(), 'lightbox-audit-'));
+  await seedPgliteDirectory(join(parent, 'index'));
   const index = await createIndexStore({ kind: 'pglite', directory: join(parent, 'index') });
   t.teardown(async () => {
     await index.close();
