@@ -16,6 +16,7 @@ import { createIndexStore } from '../../core/archive/create-index-store.js';
 import { objectKey } from '../../core/archive/object-store.js';
 import { writeStudy, type SentInstance } from '../e2e/archive.js';
 import { startTestLightbox } from '../helpers/start-lightbox.js';
+import { seedPgliteDirectory } from '../helpers/pglite-template.js';
 
 const TOKEN = 'cli-test-token-0123456789abcdef0123';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -74,6 +75,7 @@ const objectFile = (i: SentInstance) => path.join(data, 'objects', objectKey(i))
 test.before(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'lightbox-cli-'));
   data = path.join(work, 'data');
+  await seedPgliteDirectory(path.join(data, 'index'));
   folder = path.join(work, 'in');
   await mkdir(path.join(folder, 'nested'), { recursive: true });
   study = [

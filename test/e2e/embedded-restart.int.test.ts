@@ -26,6 +26,7 @@ import {
 import { writeInstanceFile } from '../helpers/synthetic.js';
 import { requireTool } from '../helpers/tools.js';
 import { datasetOf, sha256, spoolEntries, withLargeInstance, writeStudy } from './archive.js';
+import { seedPgliteDirectory } from '../helpers/pglite-template.js';
 
 const COUNT = 200;
 
@@ -46,6 +47,7 @@ if (await requireTool(test, 'storescu')) {
     const work = await mkdtemp(path.join(os.tmpdir(), 'lightbox-embedded-'));
     t.teardown(() => rm(work, { recursive: true, force: true }));
     const dataDirectory = path.join(work, 'data');
+    await seedPgliteDirectory(path.join(dataDirectory, 'index'));
     const spool = path.join(dataDirectory, 'spool');
     const objects = path.join(dataDirectory, 'objects');
     const input = path.join(work, 'input');

@@ -11,10 +11,12 @@ import { PassThrough } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { runCli } from '../../../cli/run.js';
 import { ExitCode } from '../../../cli/exit-codes.js';
+import { seedPgliteDirectory } from '../../helpers/pglite-template.js';
 
 let dataDir: string;
 test.before(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'lightbox-cli-grants-'));
+  await seedPgliteDirectory(path.join(dataDir, 'index'));
 });
 test.after.always(() => rm(dataDir, { recursive: true, force: true }));
 
