@@ -48,7 +48,7 @@ function whenReady(worker: Worker): Promise<void> {
  * A new directory is therefore initialised by a child process that then exits (a thread that exits
  * still left ~110 MB with this process), and the database is opened by the thread (~250 MB).
  */
-async function initialiseDataDirectory(directory: string): Promise<void> {
+export async function initialiseDataDirectory(directory: string): Promise<void> {
   if (existsSync(join(directory, 'PG_VERSION'))) return;
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(

@@ -2,15 +2,15 @@
  * A new PGlite data directory for a test, copied from one made once per PGlite version (in the
  * system's temporary directory, shared by every test process) instead of made by initdb each time:
  * initdb costs about 7 s of WASM per directory, and the suite makes dozens; a copy takes 0.1 s.
- * The template is made exactly as Lightbox makes a directory (core/archive/pglite-initdb.ts), so
+ * The template is made by Lightbox's own initialiseDataDirectory (pglite-thread-client.ts), so
  * what opens it cannot tell. The tests of that path itself (pglite-durability) do not use this.
  */
-import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initialiseDataDirectory } from '../../core/archive/pglite-thread-client.js';
 
 let template: Promise<string> | undefined;
 
@@ -34,7 +34,7 @@ async function makeTemplate(): Promise<string> {
   const staging = await mkdtemp(path.join(os.tmpdir(), 'lightbox-test-pglite-staging-'));
   try {
     const data = path.join(staging, 'data');
-    await initdb(data);
+    await initialiseDataDirectory(data);
     await rename(data, final).catch((error: NodeJS.ErrnoException) => {
       if (!existsSync(path.join(final, 'PG_VERSION'))) throw error;
     });
@@ -42,18 +42,4 @@ async function makeTemplate(): Promise<string> {
     await rm(staging, { recursive: true, force: true });
   }
   return final;
-}
-
-function initdb(directory: string): Promise<void> {
-  const entry = fileURLToPath(new URL('../../core/archive/pglite-initdb.ts', import.meta.url));
-  const child = fork(entry, [directory], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`PGlite initdb exited with ${code}`)),
-    );
-  });
 }

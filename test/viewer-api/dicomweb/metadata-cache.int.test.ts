@@ -7,7 +7,7 @@
  * whichever base URL asks.
  */
 import http from 'node:http';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { IndexStore } from '../../../core/archive/index-store.js';
 import type { SqlIndexStore } from '../../../core/archive/sql-index-store.js';
 import { MetadataBody, MetadataCache } from '../../../viewer-api/dicomweb/metadata-cache.js';
@@ -68,6 +68,25 @@ async function studyMetadata(headers: Record<string, string> = {}) {
   );
   const text = await res.text();
   return { res, text, json: res.status === 200 ? (JSON.parse(text) as Json) : [] };
+}
+
+/** The index reads of the metadata resource, in order ('version', 'metadata'), until the test ends. */
+function indexReads(t: ExecutionContext): string[] {
+  const index = lightbox.services.index;
+  const calls: string[] = [];
+  const original = { version: index.targetVersion, metadata: index.retrieveMetadata };
+  index.targetVersion = (...args) => (calls.push('version'), original.version.apply(index, args));
+  index.retrieveMetadata = (...args) => (
+    calls.push('metadata'),
+    original.metadata.apply(index, args)
+  );
+  t.teardown(() =>
+    Object.assign(index, {
+      targetVersion: original.version,
+      retrieveMetadata: original.metadata,
+    }),
+  );
+  return calls;
 }
 
 const numbers = (json: Json) => json.map((i) => i['00200013']?.Value?.[0]);
@@ -165,20 +184,7 @@ test.serial(
   "a target's first read takes one index query (headers and version together), later reads its version only",
   async (t) => {
     await lightbox.viewerApi.metadataWarmer.idle(); // its reads are not this test's
-    const index = lightbox.services.index;
-    const calls: string[] = [];
-    const original = { version: index.targetVersion, metadata: index.retrieveMetadata };
-    index.targetVersion = (...args) => (calls.push('version'), original.version.apply(index, args));
-    index.retrieveMetadata = (...args) => (
-      calls.push('metadata'),
-      original.metadata.apply(index, args)
-    );
-    t.teardown(() =>
-      Object.assign(index, {
-        targetVersion: original.version,
-        retrieveMetadata: original.metadata,
-      }),
-    );
+    const calls = indexReads(t);
     const series = (await studyMetadata()).json[0]!['0020000E']!.Value![0] as string;
     calls.length = 0;
     const url = `${lightbox.viewerApi.url}/dicom-web/studies/${StudyInstanceUID}/series/${series}/metadata`;
@@ -222,20 +228,7 @@ test.serial(
     await lightbox.settled();
     await lightbox.viewerApi.metadataWarmer.idle();
 
-    const index = lightbox.services.index;
-    const calls: string[] = [];
-    const original = { version: index.targetVersion, metadata: index.retrieveMetadata };
-    index.targetVersion = (...args) => (calls.push('version'), original.version.apply(index, args));
-    index.retrieveMetadata = (...args) => (
-      calls.push('metadata'),
-      original.metadata.apply(index, args)
-    );
-    t.teardown(() =>
-      Object.assign(index, {
-        targetVersion: original.version,
-        retrieveMetadata: original.metadata,
-      }),
-    );
+    const calls = indexReads(t);
     const url = `${lightbox.viewerApi.url}/dicom-web/studies/${study}/metadata`;
     const first = await authorizedFetch(url);
     const text = await first.text();

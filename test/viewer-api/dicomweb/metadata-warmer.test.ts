@@ -1,12 +1,24 @@
 /**
  * The metadata warmer's schedule: a study is built once, after it has been quiet; studies in the
- * order they went quiet, and not while the archive is receiving (up to maxDelayMs); a study with fewer than `minInstances` is left to its first request; at
- * most `maxPending` wait; a failed build is logged and the next goes on; nothing is built after
- * close.
+ * order they went quiet, and not while the archive is receiving (up to maxDelayMs); a study with
+ * fewer than `minInstances` is left to its first request; at most `maxPending` wait; a failed build
+ * is logged and the next goes on; nothing is built after close.
  */
 import test from 'ava';
 import type { Logger } from '../../../core/log.js';
-import { MetadataWarmer } from '../../../viewer-api/dicomweb/metadata-warmer.js';
+import {
+  MetadataWarmer,
+  type MetadataWarmerOptions,
+} from '../../../viewer-api/dicomweb/metadata-warmer.js';
+
+/** Every study counts (minInstances 1), no wait for a quiet archive unless a test asks. */
+const options = (o: Partial<MetadataWarmerOptions>): MetadataWarmerOptions => ({
+  quietMs: 5,
+  maxDelayMs: 10_000,
+  minInstances: 1,
+  maxPending: 10,
+  ...o,
+});
 
 function recorder(fail: string[] = []) {
   const built: string[] = [];
@@ -23,12 +35,7 @@ function recorder(fail: string[] = []) {
 
 test('a study stored again while quiet-waiting is built once, after its last instance', async (t) => {
   const r = recorder();
-  const warmer = new MetadataWarmer(r.warm, r.log, {
-    quietMs: 30,
-    maxDelayMs: 10_000,
-    minInstances: 1,
-    maxPending: 10,
-  });
+  const warmer = new MetadataWarmer(r.warm, r.log, options({ quietMs: 30 }));
   warmer.studyStored('1.1');
   warmer.studyStored('1.2');
   warmer.studyStored('1.1'); // still arriving: due after 1.2 now
@@ -43,12 +50,7 @@ test('a study stored again while quiet-waiting is built once, after its last ins
 
 test('at most maxPending studies wait; a failed build is logged and the next one goes on', async (t) => {
   const r = recorder(['2.1']);
-  const warmer = new MetadataWarmer(r.warm, r.log, {
-    quietMs: 5,
-    maxDelayMs: 10_000,
-    minInstances: 1,
-    maxPending: 2,
-  });
+  const warmer = new MetadataWarmer(r.warm, r.log, options({ maxPending: 2 }));
   warmer.studyStored('2.1');
   warmer.studyStored('2.2');
   warmer.studyStored('2.3'); // a third waiting study: not warmed
@@ -61,12 +63,7 @@ test('at most maxPending studies wait; a failed build is logged and the next one
 
 test('nothing is built after close', async (t) => {
   const r = recorder();
-  const warmer = new MetadataWarmer(r.warm, r.log, {
-    quietMs: 5,
-    maxDelayMs: 10_000,
-    minInstances: 1,
-    maxPending: 10,
-  });
+  const warmer = new MetadataWarmer(r.warm, r.log, options({}));
   warmer.studyStored('3.1');
   await warmer.close();
   warmer.studyStored('3.2');
@@ -76,12 +73,7 @@ test('nothing is built after close', async (t) => {
 
 test('a study with fewer instances than minInstances is not built', async (t) => {
   const r = recorder();
-  const warmer = new MetadataWarmer(r.warm, r.log, {
-    quietMs: 5,
-    maxDelayMs: 10_000,
-    minInstances: 3,
-    maxPending: 10,
-  });
+  const warmer = new MetadataWarmer(r.warm, r.log, options({ minInstances: 3 }));
   for (let i = 0; i < 3; i++) warmer.studyStored('4.1');
   warmer.studyStored('4.2');
   warmer.studyStored('4.2');
@@ -93,12 +85,7 @@ test('a study with fewer instances than minInstances is not built', async (t) =>
 test('a quiet study waits while other instances keep arriving, at most maxDelayMs', async (t) => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const r = recorder();
-  const busy = new MetadataWarmer(r.warm, r.log, {
-    quietMs: 200,
-    maxDelayMs: 10_000,
-    minInstances: 1,
-    maxPending: 10,
-  });
+  const busy = new MetadataWarmer(r.warm, r.log, options({ quietMs: 200 }));
   busy.studyStored('5.1');
   for (let i = 0; i < 20; i++) {
     busy.studyStored('5.2'); // another study streaming in, an instance every 20 ms
@@ -110,12 +97,11 @@ test('a quiet study waits while other instances keep arriving, at most maxDelayM
   await busy.close();
 
   const late = recorder();
-  const impatient = new MetadataWarmer(late.warm, late.log, {
-    quietMs: 200,
-    maxDelayMs: 0,
-    minInstances: 1,
-    maxPending: 10,
-  });
+  const impatient = new MetadataWarmer(
+    late.warm,
+    late.log,
+    options({ quietMs: 200, maxDelayMs: 0 }),
+  );
   impatient.studyStored('6.1');
   for (let i = 0; i < 20 && late.built.length === 0; i++) {
     impatient.studyStored('6.2');
