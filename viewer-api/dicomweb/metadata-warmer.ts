@@ -1,9 +1,9 @@
 /**
  * Builds a study's WADO-RS metadata response once the study has been quiet for a moment after its
- * instances were stored (and the archive too: a build waits while other instances keep arriving,
- * so that it does not take CPU from a burst being received, up to `maxDelayMs`), so that the first viewer to open a study just received gets the kept
+ * instances were stored, so that the first viewer to open a study just received gets the kept
  * response (wado-rs-metadata.ts warmStudyMetadata) instead of waiting for every header to be read
- * and printed. A study still arriving is built once, after its last instance; studies are built one
+ * and printed. The archive must be quiet too: a build waits while other instances keep arriving,
+ * up to `maxDelayMs`, so that it takes no CPU from a burst being received. A study still arriving is built once, after its last instance; studies are built one
  * at a time, earliest due first. Only a study that received `minInstances` or more is built: a
  * small one is read in a couple of milliseconds on its first request anyway, and while the index is
  * busy with ingest each build waits behind it (it reads in the background), so a stream of small
@@ -55,12 +55,13 @@ export class MetadataWarmer {
   /** An instance of this study was stored. */
   studyStored(StudyInstanceUID: string): void {
     if (this.closed) return;
-    this.lastStored = Date.now();
+    const now = Date.now();
+    this.lastStored = now;
     const waiting = this.due.get(StudyInstanceUID);
     if (waiting) this.due.delete(StudyInstanceUID);
     else if (this.due.size >= this.options.maxPending) return;
     this.due.set(StudyInstanceUID, {
-      at: Date.now() + this.options.quietMs,
+      at: now + this.options.quietMs,
       stored: (waiting?.stored ?? 0) + 1,
     });
     this.schedule();

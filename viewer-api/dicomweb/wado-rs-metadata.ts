@@ -142,6 +142,7 @@ export async function warmStudyMetadata(
   StudyInstanceUID: string,
 ): Promise<number> {
   const series = await deps.access.readableSeries(READER_OF_ALL, StudyInstanceUID);
+  if (series.length === 0) return 0;
   const targets: RetrieveTarget[] = [
     { StudyInstanceUID, SeriesInstanceUIDs: series },
     ...series.map((SeriesInstanceUID) => ({
@@ -151,7 +152,7 @@ export async function warmStudyMetadata(
     })),
   ];
   let kept = 0;
-  for (const target of series.length > 0 ? targets : []) {
+  for (const target of targets) {
     if (cache.size.bytes >= cache.maxBytes) break;
     const key = MetadataCache.key(target);
     const current = cache.peek(key);
