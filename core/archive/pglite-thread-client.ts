@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { startModuleThread } from '../worker-thread.js';
 import type { PgliteRequest, PgliteResponse } from './pglite-thread.js';
-import type { AnalyzePolicy } from './pglite-maintenance.js';
+import type { MaintenancePolicy } from './pglite-maintenance.js';
 import {
   toIndexError,
   type QueryOptions,
@@ -25,8 +25,8 @@ type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = { resolve: (r: PgliteResponse & { ok: true }) => void; reject: (e: Error) => void };
 
 /** The PGlite thread on `directory` (from the build or, under tsx, from source). */
-function startThread(directory: string, analyze?: AnalyzePolicy): Worker {
-  return startModuleThread('pglite-thread', import.meta.url, { directory, analyze });
+function startThread(directory: string, maintenance?: MaintenancePolicy): Worker {
+  return startModuleThread('pglite-thread', import.meta.url, { directory, maintenance });
 }
 
 /** Resolves once the thread has opened the database; rejects (StorageUnavailable) if it could not. */
@@ -88,10 +88,10 @@ export const DEFAULT_BACKGROUND_POLICY: BackgroundPolicy = { idleMs: 20, maxWait
 
 export async function createPgliteThreadClient(
   directory: string,
-  options: { analyze?: AnalyzePolicy; background?: BackgroundPolicy } = {},
+  options: { maintenance?: MaintenancePolicy; background?: BackgroundPolicy } = {},
 ): Promise<SqlClient> {
   await initialiseDataDirectory(directory);
-  const worker = startThread(directory, options.analyze);
+  const worker = startThread(directory, options.maintenance);
   await whenReady(worker);
 
   const pending = new Map<number, Pending>();

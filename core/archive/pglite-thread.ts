@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { durableStartParams, syncWritesToDisk } from './pglite-durability.js';
-import { IdleAnalyze, mayWrite, type AnalyzePolicy } from './pglite-maintenance.js';
+import { IdleMaintenance, mayWrite, type MaintenancePolicy } from './pglite-maintenance.js';
 import { PGLITE_OPTIONS } from './pglite-options.js';
 import { PreparedStatements } from './pglite-prepared.js';
 
@@ -62,7 +62,10 @@ function preparable(statement: { params?: unknown[]; planForValues?: boolean }):
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('pglite-thread must run in a worker thread');
-  const { directory, analyze } = workerData as { directory: string; analyze?: AnalyzePolicy };
+  const { directory, maintenance } = workerData as {
+    directory: string;
+    maintenance?: MaintenancePolicy;
+  };
   await mkdir(directory, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   const db: PGlite = await PGlite.create(resolve(directory), {
@@ -73,9 +76,9 @@ async function main(): Promise<void> {
   const prepared = new PreparedStatements(db);
   const transactions = new Map<number, OpenTransaction>();
   let nextTx = 1;
-  const idle = new IdleAnalyze(
-    async () => void (await db.exec('ANALYZE')),
-    analyze,
+  const idle = new IdleMaintenance(
+    async () => void (await db.exec('VACUUM (ANALYZE)')),
+    maintenance,
     () => transactions.size > 0,
   );
 

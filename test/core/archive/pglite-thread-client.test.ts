@@ -204,29 +204,40 @@ test('a background statement waits for the database to be idle, but no longer th
   );
 });
 
-test('the thread analyses its tables once quiet after enough writes, never inside a transaction', async (t) => {
-  const sql = await openClient(t, { analyze: { afterWrites: 5, idleMs: 200 } });
-  const analysed = async (q: Pick<SqlClient, 'query'> = sql) =>
+test('the thread vacuums and analyses its tables once quiet after enough writes, never inside a transaction', async (t) => {
+  const sql = await openClient(t, { maintenance: { afterWrites: 5, idleMs: 200 } });
+  const upkeep = async (q: Pick<SqlClient, 'query'> = sql) =>
     (
-      await q.query<{ at: Date | null }>(
-        `SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = 'measured'`,
+      await q.query<{ analysed: Date | null; vacuumed: Date | null; allVisible: boolean }>(
+        `SELECT s.last_analyze AS analysed, s.last_vacuum AS vacuumed,
+                c.relallvisible > 0 AND c.relallvisible = c.relpages AS "allVisible"
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+         WHERE s.relname = 'measured'`,
       )
-    )[0]?.at ?? null;
-  const quietUntilAnalysed = async () => {
-    for (let i = 0; i < 40 && !(await analysed()); i++) await setTimeout(300);
-    return analysed();
+    )[0];
+  const quietUntilDone = async () => {
+    for (let i = 0; i < 40 && !(await upkeep())?.vacuumed; i++) await setTimeout(300);
+    return upkeep();
   };
-  // The start owes one ANALYZE; let it happen before the table exists.
+  // The start owes one run; let it happen before the table exists.
   await setTimeout(600);
   await sql.query('CREATE TABLE measured (v integer)');
   for (let i = 0; i < 10; i++) await sql.query('INSERT INTO measured VALUES ($1)', [i]);
+  // Each update leaves a dead row version, as an instance's claim does once it is stored.
+  await sql.query('UPDATE measured SET v = v + 100');
   await sql.transaction(async (tx) => {
     await tx.query('INSERT INTO measured VALUES (10)');
     await setTimeout(800); // quiet, but a transaction is open
-    t.is(await analysed(tx), null, 'not while a transaction is open');
+    const during = await upkeep(tx);
+    t.is(during?.analysed, null, 'not analysed while a transaction is open');
+    t.is(during?.vacuumed, null, 'not vacuumed while a transaction is open');
+    t.false(during?.allVisible, 'no page marked all-visible yet');
   });
-  const first = await quietUntilAnalysed();
-  t.truthy(first, 'analysed once quiet');
+  const first = await quietUntilDone();
+  t.truthy(first?.vacuumed, 'vacuumed once quiet');
+  t.truthy(first?.analysed, 'analysed once quiet');
+  // Only a page without dead row versions is marked all-visible.
+  t.true(first?.allVisible, 'the dead row versions are gone: every page is all-visible');
   const [stats] = await sql.query<{ n: number }>(
     `SELECT reltuples::integer AS n FROM pg_class WHERE relname = 'measured'`,
   );
@@ -234,5 +245,5 @@ test('the thread analyses its tables once quiet after enough writes, never insid
   // Reads alone never call for another.
   for (let i = 0; i < 20; i++) await sql.query('SELECT count(*) FROM measured');
   await setTimeout(600);
-  t.deepEqual(await analysed(), first, 'no ANALYZE after reads only');
+  t.deepEqual(await upkeep(), first, 'no VACUUM or ANALYZE after reads only');
 });
