@@ -19,4 +19,4 @@ USER lightbox
 # DIMSE and HTTP; bind to all interfaces inside the container only (compose publishes the ports).
 ENV DICOM_HOST=0.0.0.0 HTTP_HOST=0.0.0.0 SPOOL_DIR=/spool
 EXPOSE 11112 8042
-CMD ["node", "--heap-growing-percent=300", "--max-semi-space-size=2", "dist/bin/lightbox.js"]
+CMD ["node", "--heap-growing-percent=300", "--max-semi-space-size=2", "--v8-pool-size=1", "dist/bin/lightbox.js"]
