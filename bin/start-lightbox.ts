@@ -12,6 +12,7 @@ import { startGateway, type Gateway } from '../gateway/gateway.js';
 import { apiTokenFile, loadOrCreateApiToken } from '../viewer-api/api-token.js';
 import { startViewerApi, type ViewerApi } from '../viewer-api/viewer-api.js';
 import { startWorker, type Worker } from '../worker/worker.js';
+import { Tag } from '../core/dicom/keywords.js';
 import type { IngestJob } from '../core/queue/ingest-queue.js';
 
 export interface Lightbox {
@@ -96,7 +97,7 @@ export async function startLightbox(config: Readonly<Config>, log?: Logger): Pro
  * the spool after a restart has none: its study is then built on its first request).
  */
 function studyOfJob(job: IngestJob): string | undefined {
-  const value = job.header?.dataset['0020000D']?.Value?.[0];
+  const value = job.header?.dataset[Tag.StudyInstanceUID]?.Value?.[0];
   return typeof value === 'string' ? value : undefined;
 }
 

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DicomJson } from '../../core/archive/index-store.js';
+import { Tag } from '../../core/dicom/keywords.js';
 import { decodeFileMetaInformation } from '../../core/dicom/part10-meta.js';
 import { readPart10Header } from '../../core/dicom/part10-header.js';
 import { acceptInstance } from '../../core/ingest/accept-instance.js';
@@ -87,7 +88,7 @@ async function storePart(
         const header = await readPart10Header(reception.tmpPath, {
           head: { bytes: reception.head, size: reception.bytesReceived },
         });
-        const study = header.dataset['0020000D']?.Value?.[0];
+        const study = header.dataset[Tag.StudyInstanceUID]?.Value?.[0];
         if (typeof study !== 'string' || trimUID(study) !== StudyInstanceUID) {
           throw new LightboxError('Conflict', 'the instance belongs to another study than the URL');
         }
